@@ -1,0 +1,155 @@
+package change
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Summary counts the entries by action.
+func (l *List) Summary() string {
+	counts := map[Action]int{}
+	for _, e := range l.Entries {
+		counts[e.Action]++
+	}
+	return fmt.Sprintf("%d to create, %d to update, %d to delete, %d unchanged",
+		counts[Create], counts[Update], counts[Delete], counts[None])
+}
+
+// Text renders the list for the log: one line per entry that needs a write,
+// then the warnings.
+func (l *List) Text() string {
+	var b strings.Builder
+	pending := l.Pending()
+	if len(pending) == 0 {
+		b.WriteString("No changes: everything matches.\n")
+	}
+	for _, e := range pending {
+		fmt.Fprintf(&b, "%-6s %s\n", e.Action, label(e))
+		if e.Action == Update || e.Sensitive {
+			fmt.Fprintf(&b, "       %s -> %s\n", display(e, "before"), display(e, "after"))
+		} else if e.Action == Create {
+			fmt.Fprintf(&b, "       = %s\n", display(e, "after"))
+		}
+	}
+	for _, w := range l.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	fmt.Fprintf(&b, "%s\n", l.Summary())
+	return b.String()
+}
+
+func label(e Entry) string {
+	s := e.Kind
+	if e.Name != "" {
+		s += " " + quote(e.Name)
+	}
+	if e.Field != "" {
+		s += " " + e.Field
+	}
+	return s
+}
+
+func quote(s string) string { return `"` + s + `"` }
+
+// MarkdownOptions tunes Markdown.
+type MarkdownOptions struct {
+	// Title is the heading line, without the leading "### ".
+	Title string
+	// Intro is a paragraph under the heading.
+	Intro string
+	// Notes are extra sentences, such as why a block moved.
+	Notes []string
+	// MaxLen bounds the length of the result; 0 means no bound. When the
+	// full list does not fit, unchanged entries are dropped first, then the
+	// details of pending entries, and a pointer to the job summary is added.
+	MaxLen int
+	// Marker is prepended verbatim (a hidden HTML comment for sticky comments).
+	Marker string
+}
+
+// Markdown renders the list as GitHub-flavoured markdown: a table of the
+// entries that need a write, the unchanged entries folded, then warnings.
+func (l *List) Markdown(opt MarkdownOptions) string {
+	full := l.markdown(opt, true, true)
+	if opt.MaxLen <= 0 || len(full) <= opt.MaxLen {
+		return full
+	}
+	noNone := l.markdown(opt, false, true)
+	if len(noNone) <= opt.MaxLen {
+		return noNone
+	}
+	short := l.markdown(opt, false, false)
+	if len(short) <= opt.MaxLen {
+		return short
+	}
+	// Still too long: cut at a line boundary and say so.
+	const tail = "\n\n…the list is cut here; the job summary has all of it.\n"
+	cut := short[:opt.MaxLen-len(tail)]
+	if i := strings.LastIndexByte(cut, '\n'); i > 0 {
+		cut = cut[:i]
+	}
+	return cut + tail
+}
+
+func (l *List) markdown(opt MarkdownOptions, withNone, withDetails bool) string {
+	var b strings.Builder
+	b.WriteString(opt.Marker)
+	if opt.Title != "" {
+		fmt.Fprintf(&b, "### %s\n\n", opt.Title)
+	}
+	if opt.Intro != "" {
+		fmt.Fprintf(&b, "%s\n\n", opt.Intro)
+	}
+	pending := l.Pending()
+	if len(pending) == 0 {
+		b.WriteString("No changes: authentik, the GitHub secrets and config.json match the inputs.\n\n")
+	} else if withDetails {
+		b.WriteString("| Action | Item | Field | Now | After |\n| --- | --- | --- | --- | --- |\n")
+		for _, e := range pending {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", e.Action, cell(e.Kind+" "+quote(e.Name)),
+				cell(e.Field), cell(display(e, "before")), cell(display(e, "after")))
+		}
+		b.WriteString("\n")
+	} else {
+		b.WriteString("| Action | Item | Field |\n| --- | --- | --- |\n")
+		for _, e := range pending {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", e.Action, cell(e.Kind+" "+quote(e.Name)), cell(e.Field))
+		}
+		b.WriteString("\nValues are left out to fit GitHub's comment size limit; the job summary has them.\n\n")
+	}
+	for _, n := range opt.Notes {
+		fmt.Fprintf(&b, "%s\n\n", n)
+	}
+	if len(l.Warnings) > 0 {
+		b.WriteString("**Warnings**\n\n")
+		for _, w := range l.Warnings {
+			fmt.Fprintf(&b, "- %s\n", w)
+		}
+		b.WriteString("\n")
+	}
+	var unchanged []Entry
+	for _, e := range l.Entries {
+		if !e.Changed() {
+			unchanged = append(unchanged, e)
+		}
+	}
+	if len(unchanged) > 0 && withNone {
+		fmt.Fprintf(&b, "<details><summary>%d unchanged</summary>\n\n| Item | Field | Value |\n| --- | --- | --- |\n", len(unchanged))
+		for _, e := range unchanged {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", cell(e.Kind+" "+quote(e.Name)), cell(e.Field), cell(display(e, "after")))
+		}
+		b.WriteString("\n</details>\n\n")
+	}
+	fmt.Fprintf(&b, "%s\n", l.Summary())
+	return b.String()
+}
+
+// cell escapes a value for a markdown table cell.
+func cell(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.ReplaceAll(s, "|", "\\|")
+	s = strings.ReplaceAll(s, "\n", " ")
+	return "`" + strings.ReplaceAll(s, "`", "'") + "`"
+}
