@@ -1,0 +1,500 @@
+package gh
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// PullRequestSpec is the one-file change EnsurePullRequest proposes.
+type PullRequestSpec struct {
+	// Base is the branch the pull request merges into; empty means the
+	// repository's default branch.
+	Base string
+	// Branch is the head branch, chosen by the caller and owned by the
+	// action: EnsurePullRequest resets it when needed.
+	Branch string
+	// Path is the file to write, relative to the repository root.
+	Path string
+	// Content is the new file content, committed byte for byte.
+	Content       []byte
+	CommitMessage string
+	Title         string
+	Body          string
+	// Labels are added to the pull request when missing; labels added by
+	// people are kept.
+	Labels []string
+}
+
+// The operations a PullRequestResult reports.
+const (
+	OperationCreated = "created"
+	OperationUpdated = "updated"
+	OperationNone    = "none"
+)
+
+// PullRequestResult identifies the pull request and what happened to it.
+type PullRequestResult struct {
+	// Number and URL are zero when no pull request is open.
+	Number int
+	URL    string
+	// Operation is OperationCreated, OperationUpdated or OperationNone.
+	Operation string
+}
+
+// EnsurePullRequest makes one open pull request from spec.Branch into
+// spec.Base carry spec.Content at spec.Path.
+//
+// The branch is one commit on top of the base head. It is created from the
+// base head when missing, and reset onto it (a forced ref update) when it is
+// behind the base or holds other content; otherwise no commit is made. The
+// commit goes through the Git data API (blob, tree on the base tree, commit,
+// ref), so with a GitHub App token GitHub signs it as verified. Then the open
+// pull request is created, or its title, body and labels are edited where
+// they differ. A second call with the same spec sends no write request and
+// reports OperationNone.
+//
+// When the base already holds the content, nothing is written and the
+// result has Operation OperationNone and no number; a pull request left from
+// an earlier run is then for the caller to close (FindPullRequest,
+// ClosePullRequest).
+func (c *Client) EnsurePullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (*PullRequestResult, error) {
+	info, err := c.Repository(ctx, repo)
+	if err != nil {
+		return nil, fmt.Errorf("ensure the pull request from %q in %q: %w", spec.Branch, repo, err)
+	}
+	if spec.Base == "" {
+		spec.Base = info.DefaultBranch
+	}
+	step := fmt.Sprintf("ensure the pull request from %q into %q in %q", spec.Branch, spec.Base, repo)
+	if err := spec.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", step, err)
+	}
+
+	baseSHA, found, err := c.refSHA(ctx, repo, spec.Base)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", step, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("%s: base branch %q does not exist", step, spec.Base)
+	}
+	want := blobSHA(spec.Content)
+	if same, err := c.holdsBlob(ctx, repo, baseSHA, spec.Path, want); err != nil || same {
+		return &PullRequestResult{Operation: OperationNone}, wrapStep(step, err)
+	}
+
+	committed, err := c.ensureBranch(ctx, repo, spec, baseSHA, want)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", step, err)
+	}
+	res, err := c.ensureOpenPull(ctx, repo, spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", step, err)
+	}
+	if committed && res.Operation == OperationNone {
+		res.Operation = OperationUpdated
+	}
+	return res, nil
+}
+
+func (s PullRequestSpec) check() error {
+	switch {
+	case s.Branch == "":
+		return errors.New("the pull request branch is empty")
+	case s.Branch == s.Base:
+		return fmt.Errorf("the pull request branch %q is the base branch", s.Branch)
+	case strings.TrimSpace(s.Title) == "":
+		return errors.New("the pull request title is empty")
+	case strings.TrimSpace(s.CommitMessage) == "":
+		return errors.New("the commit message is empty")
+	}
+	return checkPath(s.Path)
+}
+
+// refSHA returns the commit a branch points at.
+func (c *Client) refSHA(ctx context.Context, repo Repo, branch string) (string, bool, error) {
+	var ref *github.Reference
+	err := c.call(ctx, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		ref, resp, err = c.api.Git.GetRef(ctx, repo.Owner, repo.Name, "heads/"+branch)
+		return resp, err
+	})
+	switch {
+	case isStatus(err, http.StatusNotFound):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("get branch %q: %w", branch, apiError(err, scopeContents))
+	case ref.GetObject().GetSHA() == "":
+		return "", false, fmt.Errorf("get branch %q: the answer has no commit SHA", branch)
+	}
+	return ref.GetObject().GetSHA(), true, nil
+}
+
+// holdsBlob reports whether the file at filePath in commit sha has the blob
+// ID want.
+func (c *Client) holdsBlob(ctx context.Context, repo Repo, sha, filePath, want string) (bool, error) {
+	file, found, err := c.contents(ctx, repo, sha, filePath)
+	if err != nil {
+		return false, fmt.Errorf("read %q at %q: %w", filePath, sha, err)
+	}
+	return found && file.GetSHA() == want, nil
+}
+
+// ensureBranch leaves the branch alone when it is one commit on the base
+// head holding the content; otherwise it commits the content on the base
+// head and points the branch there. It reports whether it committed.
+func (c *Client) ensureBranch(ctx context.Context, repo Repo, spec PullRequestSpec, baseSHA, want string) (bool, error) {
+	headSHA, exists, err := c.refSHA(ctx, repo, spec.Branch)
+	if err != nil {
+		return false, err
+	}
+	if exists && headSHA != baseSHA {
+		head, err := c.commit(ctx, repo, headSHA)
+		if err != nil {
+			return false, err
+		}
+		if len(head.Parents) == 1 && head.Parents[0].GetSHA() == baseSHA {
+			same, err := c.holdsBlob(ctx, repo, headSHA, spec.Path, want)
+			if err != nil || same {
+				return false, err
+			}
+		}
+	}
+
+	sha, err := c.commitFile(ctx, repo, spec, baseSHA)
+	if err != nil {
+		return false, err
+	}
+	if err := c.pointBranch(ctx, repo, spec.Branch, sha, exists); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (c *Client) commit(ctx context.Context, repo Repo, sha string) (*github.Commit, error) {
+	var commit *github.Commit
+	err := c.call(ctx, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		commit, resp, err = c.api.Git.GetCommit(ctx, repo.Owner, repo.Name, sha)
+		return resp, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get commit %q: %w", sha, apiError(err, scopeContents))
+	}
+	return commit, nil
+}
+
+// commitFile creates the blob, the tree on the base tree and the commit
+// whose only parent is the base head, and returns the commit SHA.
+func (c *Client) commitFile(ctx context.Context, repo Repo, spec PullRequestSpec, baseSHA string) (string, error) {
+	base, err := c.commit(ctx, repo, baseSHA)
+	if err != nil {
+		return "", err
+	}
+
+	var blob *github.Blob
+	err = c.call(ctx, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		blob, resp, err = c.api.Git.CreateBlob(ctx, repo.Owner, repo.Name, &github.Blob{
+			Content:  github.String(base64.StdEncoding.EncodeToString(spec.Content)),
+			Encoding: github.String("base64"),
+		})
+		return resp, err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create the blob of %q: %w", spec.Path, apiError(err, scopeContents))
+	}
+
+	var tree *github.Tree
+	err = c.call(ctx, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		tree, resp, err = c.api.Git.CreateTree(ctx, repo.Owner, repo.Name, base.GetTree().GetSHA(), []*github.TreeEntry{{
+			Path: github.String(spec.Path),
+			Mode: github.String("100644"),
+			Type: github.String("blob"),
+			SHA:  blob.SHA,
+		}})
+		return resp, err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create the tree with %q: %w", spec.Path, apiError(err, scopeContents))
+	}
+
+	var commit *github.Commit
+	err = c.call(ctx, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		commit, resp, err = c.api.Git.CreateCommit(ctx, repo.Owner, repo.Name, &github.Commit{
+			Message: github.String(spec.CommitMessage),
+			Tree:    &github.Tree{SHA: tree.SHA},
+			Parents: []*github.Commit{{SHA: github.String(baseSHA)}},
+		}, nil)
+		return resp, err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create the commit on %q: %w", spec.Branch, apiError(err, scopeContents))
+	}
+	return commit.GetSHA(), nil
+}
+
+// pointBranch creates the branch at sha, or moves it there with a forced
+// update when it exists (or turns out to exist).
+func (c *Client) pointBranch(ctx context.Context, repo Repo, branch, sha string, exists bool) error {
+	ref := &github.Reference{Ref: github.String("refs/heads/" + branch), Object: &github.GitObject{SHA: github.String(sha)}}
+	if !exists {
+		err := c.call(ctx, func() (*github.Response, error) {
+			_, resp, err := c.api.Git.CreateRef(ctx, repo.Owner, repo.Name, ref)
+			return resp, err
+		})
+		if err == nil {
+			return nil
+		}
+		if !isStatus(err, http.StatusUnprocessableEntity) || !hasMessage(err, "already exists") {
+			return fmt.Errorf("create branch %q: %w", branch, apiError(err, scopeContents))
+		}
+	}
+	err := c.call(ctx, func() (*github.Response, error) {
+		_, resp, err := c.api.Git.UpdateRef(ctx, repo.Owner, repo.Name, ref, true)
+		return resp, err
+	})
+	if err != nil {
+		return fmt.Errorf("update branch %q: %w", branch, apiError(err, scopeContents))
+	}
+	return nil
+}
+
+// ensureOpenPull opens the pull request or brings the open one's title,
+// body and labels to the spec.
+func (c *Client) ensureOpenPull(ctx context.Context, repo Repo, spec PullRequestSpec) (*PullRequestResult, error) {
+	pr, found, err := c.findPull(ctx, repo, spec.Base, spec.Branch)
+	if err != nil {
+		return nil, err
+	}
+	op := OperationNone
+	if !found {
+		pr, err = c.createPull(ctx, repo, spec)
+		switch {
+		case err == nil:
+			op = OperationCreated
+		case hasMessage(err, msgPullExists):
+			// Another run opened it after the search above.
+			var ferr error
+			pr, found, ferr = c.findPull(ctx, repo, spec.Base, spec.Branch)
+			if ferr != nil || !found {
+				return nil, err
+			}
+		default:
+			return nil, err
+		}
+	}
+
+	edited, err := c.editPull(ctx, repo, pr, spec)
+	if err != nil {
+		return nil, err
+	}
+	labeled, err := c.addLabels(ctx, repo, pr, spec.Labels)
+	if err != nil {
+		return nil, err
+	}
+	if op == OperationNone && (edited || labeled) {
+		op = OperationUpdated
+	}
+	return &PullRequestResult{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Operation: op}, nil
+}
+
+func (c *Client) createPull(ctx context.Context, repo Repo, spec PullRequestSpec) (*github.PullRequest, error) {
+	var pr *github.PullRequest
+	err := c.call(ctx, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		pr, resp, err = c.api.PullRequests.Create(ctx, repo.Owner, repo.Name, &github.NewPullRequest{
+			Title: github.String(spec.Title),
+			Head:  github.String(spec.Branch),
+			Base:  github.String(spec.Base),
+			Body:  github.String(spec.Body),
+		})
+		return resp, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create the pull request: %w", apiError(err, scopePulls))
+	}
+	return pr, nil
+}
+
+// editPull sets the title and body where they differ from the spec.
+func (c *Client) editPull(ctx context.Context, repo Repo, pr *github.PullRequest, spec PullRequestSpec) (bool, error) {
+	patch := &github.PullRequest{}
+	if pr.GetTitle() != spec.Title {
+		patch.Title = github.String(spec.Title)
+	}
+	if normalizeNewlines(pr.GetBody()) != normalizeNewlines(spec.Body) {
+		patch.Body = github.String(spec.Body)
+	}
+	if patch.Title == nil && patch.Body == nil {
+		return false, nil
+	}
+	err := c.call(ctx, func() (*github.Response, error) {
+		_, resp, err := c.api.PullRequests.Edit(ctx, repo.Owner, repo.Name, pr.GetNumber(), patch)
+		return resp, err
+	})
+	if err != nil {
+		return false, fmt.Errorf("edit pull request #%d: %w", pr.GetNumber(), apiError(err, scopePulls))
+	}
+	return true, nil
+}
+
+// addLabels adds the wanted labels the pull request lacks.
+func (c *Client) addLabels(ctx context.Context, repo Repo, pr *github.PullRequest, want []string) (bool, error) {
+	have := map[string]bool{}
+	for _, l := range pr.Labels {
+		have[strings.ToLower(l.GetName())] = true
+	}
+	var missing []string
+	for _, l := range want {
+		l = strings.TrimSpace(l)
+		if l != "" && !have[strings.ToLower(l)] {
+			have[strings.ToLower(l)] = true
+			missing = append(missing, l)
+		}
+	}
+	if len(missing) == 0 {
+		return false, nil
+	}
+	err := c.call(ctx, func() (*github.Response, error) {
+		_, resp, err := c.api.Issues.AddLabelsToIssue(ctx, repo.Owner, repo.Name, pr.GetNumber(), missing)
+		return resp, err
+	})
+	if err != nil {
+		return false, fmt.Errorf("add labels %q to pull request #%d: %w", missing, pr.GetNumber(), apiError(err, scopePulls))
+	}
+	return true, nil
+}
+
+// FindPullRequest returns the open pull request from branch (in repo itself)
+// into base, if any. Every page of the listing is read.
+func (c *Client) FindPullRequest(ctx context.Context, repo Repo, base, branch string) (*PullRequestResult, bool, error) {
+	pr, found, err := c.findPull(ctx, repo, base, branch)
+	if err != nil || !found {
+		return nil, false, wrapStep(fmt.Sprintf("find the pull request from %q into %q in %q", branch, base, repo), err)
+	}
+	return &PullRequestResult{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Operation: OperationNone}, true, nil
+}
+
+func (c *Client) findPull(ctx context.Context, repo Repo, base, branch string) (*github.PullRequest, bool, error) {
+	opts := &github.PullRequestListOptions{
+		State:       "open",
+		Head:        repo.Owner + ":" + branch,
+		Base:        base,
+		ListOptions: github.ListOptions{PerPage: 100},
+	}
+	for {
+		var page []*github.PullRequest
+		err := c.call(ctx, func() (*github.Response, error) {
+			var resp *github.Response
+			var err error
+			page, resp, err = c.api.PullRequests.List(ctx, repo.Owner, repo.Name, opts)
+			if err == nil {
+				opts.Page = resp.NextPage
+			}
+			return resp, err
+		})
+		if err != nil {
+			return nil, false, fmt.Errorf("list pull requests: %w", apiError(err, scopePulls))
+		}
+		// The filters are checked again: only a pull request from this
+		// repository's own branch counts, never one from a fork.
+		for _, pr := range page {
+			if pr.GetState() == "open" && pr.GetHead().GetRef() == branch && pr.GetBase().GetRef() == base &&
+				sameRepo(pr.GetHead().GetRepo(), repo) {
+				return pr, true, nil
+			}
+		}
+		if opts.Page == 0 {
+			return nil, false, nil
+		}
+	}
+}
+
+func sameRepo(r *github.Repository, repo Repo) bool {
+	if r == nil || r.GetFullName() == "" {
+		return true
+	}
+	return strings.EqualFold(r.GetFullName(), repo.String())
+}
+
+// ClosePullRequest closes pull request number with comment (when not empty)
+// and deletes its branch. The pull request's head must be branch, and the
+// branch may not be the default branch, so a wrong number deletes nothing.
+// An already closed pull request or an already deleted branch is not an
+// error.
+func (c *Client) ClosePullRequest(ctx context.Context, repo Repo, number int, branch, comment string) error {
+	step := fmt.Sprintf("close pull request #%d in %q", number, repo)
+	info, err := c.Repository(ctx, repo)
+	if err != nil {
+		return fmt.Errorf("%s: %w", step, err)
+	}
+	if branch == "" || branch == info.DefaultBranch {
+		return fmt.Errorf("%s: refusing to delete branch %q", step, branch)
+	}
+
+	var pr *github.PullRequest
+	err = c.call(ctx, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		pr, resp, err = c.api.PullRequests.Get(ctx, repo.Owner, repo.Name, number)
+		return resp, err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", step, apiError(err, scopePulls))
+	}
+	if pr.GetHead().GetRef() != branch || !sameRepo(pr.GetHead().GetRepo(), repo) {
+		return fmt.Errorf("%s: its head is %q, not branch %q", step, pr.GetHead().GetLabel(), branch)
+	}
+
+	if pr.GetState() == "open" {
+		if err := c.closeOpenPull(ctx, repo, number, comment); err != nil {
+			return fmt.Errorf("%s: %w", step, err)
+		}
+	}
+
+	err = c.call(ctx, func() (*github.Response, error) {
+		return c.api.Git.DeleteRef(ctx, repo.Owner, repo.Name, "heads/"+branch)
+	})
+	gone := isStatus(err, http.StatusNotFound) ||
+		(isStatus(err, http.StatusUnprocessableEntity) && hasMessage(err, "Reference does not exist"))
+	if err != nil && !gone {
+		return fmt.Errorf("%s: delete branch %q: %w", step, branch, apiError(err, scopeContents))
+	}
+	return nil
+}
+
+func (c *Client) closeOpenPull(ctx context.Context, repo Repo, number int, comment string) error {
+	if comment != "" {
+		err := c.call(ctx, func() (*github.Response, error) {
+			_, resp, err := c.api.Issues.CreateComment(ctx, repo.Owner, repo.Name, number, &github.IssueComment{Body: github.String(comment)})
+			return resp, err
+		})
+		if err != nil {
+			return fmt.Errorf("comment: %w", apiError(err, scopeComments))
+		}
+	}
+	err := c.call(ctx, func() (*github.Response, error) {
+		_, resp, err := c.api.PullRequests.Edit(ctx, repo.Owner, repo.Name, number, &github.PullRequest{State: github.String("closed")})
+		return resp, err
+	})
+	if err != nil {
+		return apiError(err, scopePulls)
+	}
+	return nil
+}
+
+func normalizeNewlines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
