@@ -1,0 +1,161 @@
+package authentik
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	api "goauthentik.io/api/v3"
+)
+
+// The managed scope mappings every provider gets, in this order.
+var managedScopes = []string{
+	"goauthentik.io/providers/oauth2/scope-openid",
+	"goauthentik.io/providers/oauth2/scope-email",
+	"goauthentik.io/providers/oauth2/scope-profile",
+}
+
+// resolved is the desired state with names turned into primary keys, and
+// the lookups that turn keys back into names for the change list.
+type resolved struct {
+	authFlow, invFlow api.Flow
+	key               api.CertificateKeyPair
+	scopes            []api.ScopeMapping // managedScopes, in order
+	groups            []api.Group        // Desired.AllowedGroups, in order
+
+	flowSlug    map[string]string // flow pk → slug
+	keyName     map[string]string // keypair pk → name
+	mappingName map[string]string // scope mapping pk → name
+}
+
+// resolveFlow finds the flow with the slug and checks its designation.
+func resolveFlow(flows []api.Flow, slug string, want api.FlowDesignationEnum, input string) (api.Flow, error) {
+	var ofKind []string
+	for _, f := range flows {
+		if f.Designation == want {
+			ofKind = append(ofKind, f.Slug)
+		}
+	}
+	for _, f := range flows {
+		if f.Slug != slug {
+			continue
+		}
+		if f.Designation != want {
+			return api.Flow{}, fmt.Errorf("resolve %s %q: it is a %s flow, not an %s flow; %s flows: %s",
+				input, slug, f.Designation, want, want, nameList(ofKind))
+		}
+		return f, nil
+	}
+	return api.Flow{}, fmt.Errorf("resolve %s %q: no such flow; %s flows: %s", input, slug, want, nameList(ofKind))
+}
+
+// resolveKey finds the keypair with the name; it must have a private key,
+// and an RSA one when authentik reports the type, so that tokens are RS256.
+func resolveKey(keys []api.CertificateKeyPair, name string) (api.CertificateKeyPair, error) {
+	var usable []string
+	for _, k := range keys {
+		if k.PrivateKeyAvailable {
+			usable = append(usable, k.Name)
+		}
+	}
+	var found []api.CertificateKeyPair
+	for _, k := range keys {
+		if k.Name == name {
+			found = append(found, k)
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return api.CertificateKeyPair{}, fmt.Errorf("resolve signing-key %q: no such certificate-keypair; keypairs with a private key: %s",
+			name, nameList(usable))
+	case len(found) > 1:
+		return api.CertificateKeyPair{}, fmt.Errorf("resolve signing-key %q: %d certificate-keypairs have this name; rename all but one", name, len(found))
+	}
+	k := found[0]
+	if !k.PrivateKeyAvailable {
+		return api.CertificateKeyPair{}, fmt.Errorf("resolve signing-key %q: the certificate-keypair has no private key, so it cannot sign tokens; keypairs with a private key: %s",
+			name, nameList(usable))
+	}
+	if t, ok := k.GetKeyTypeOk(); ok && t != nil && *t != api.KEYTYPEENUM_RSA {
+		return api.CertificateKeyPair{}, fmt.Errorf("resolve signing-key %q: its key type is %q; MeshCentral accepts only RS256 tokens, which need an RSA key",
+			name, string(*t))
+	}
+	return k, nil
+}
+
+// resolveScopes finds the managed scope mappings for openid, email and
+// profile.
+func resolveScopes(all []api.ScopeMapping) ([]api.ScopeMapping, error) {
+	out := make([]api.ScopeMapping, 0, len(managedScopes))
+	for _, managed := range managedScopes {
+		var hit *api.ScopeMapping
+		for i := range all {
+			if m, ok := all[i].GetManagedOk(); ok && m != nil && *m == managed {
+				hit = &all[i]
+				break
+			}
+		}
+		if hit == nil {
+			return nil, fmt.Errorf("resolve scope mappings: the managed scope mapping %q is missing; authentik's default blueprints create it", managed)
+		}
+		out = append(out, *hit)
+	}
+	return out, nil
+}
+
+// resolveGroups finds each named group.
+func resolveGroups(all []api.Group, names []string) ([]api.Group, error) {
+	existing := make([]string, 0, len(all))
+	byName := map[string][]api.Group{}
+	for _, g := range all {
+		existing = append(existing, g.Name)
+		byName[g.Name] = append(byName[g.Name], g)
+	}
+	var out []api.Group
+	var unknown []string
+	for _, n := range names {
+		switch hits := byName[n]; len(hits) {
+		case 0:
+			unknown = append(unknown, n)
+		case 1:
+			out = append(out, hits[0])
+		default:
+			return nil, fmt.Errorf("resolve allowed-groups: %d groups are named %q; rename all but one", len(hits), n)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("resolve allowed-groups: no such group %s; groups: %s", quoteJoin(unknown), nameList(existing))
+	}
+	return out, nil
+}
+
+// maxListed bounds how many names an error lists.
+const maxListed = 30
+
+// nameList formats names sorted and quoted, "none" when empty, and at most
+// maxListed of them.
+func nameList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	s := append([]string(nil), names...)
+	sort.Strings(s)
+	more := 0
+	if len(s) > maxListed {
+		more = len(s) - maxListed
+		s = s[:maxListed]
+	}
+	out := quoteJoin(s)
+	if more > 0 {
+		out += fmt.Sprintf(" and %d more", more)
+	}
+	return out
+}
+
+func quoteJoin(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
