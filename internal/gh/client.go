@@ -2,9 +2,9 @@
 // the deployment repository or one of its environments, the pull request that
 // carries the config.json edit, and the sticky plan comment.
 //
-// Start with [New]. A [Client] caches what it reads once per run (repository
-// details, public keys, secret names), so a sequence of calls never sends the
-// same read twice; create a new Client for each run. Every method names its
+// Start with [New]. A [Client] caches what it reads (repository details,
+// public keys, secret names), so a sequence of calls never sends the same
+// read twice. Create a new Client for each run. Every method names its
 // step and object in its errors and never includes a secret value. Failures
 // reported by the API are [*APIError] values, with a hint for the causes that
 // have a known fix.
@@ -32,8 +32,8 @@ import (
 // Config.APIURL is empty.
 const DefaultAPIURL = "https://api.github.com/"
 
-// Config holds what New needs. Only Token is usually set; the rest has
-// defaults suited to a workflow run.
+// Config is the configuration of New. Usually only Token is set, and the
+// other fields default to values suited to a workflow run.
 type Config struct {
 	// Token authenticates every request. It needs Actions secrets and
 	// variables, contents and pull requests write access for apply.
@@ -41,21 +41,21 @@ type Config struct {
 	// APIURL is the REST API root, the workflow's GITHUB_API_URL, such as
 	// https://api.github.com or https://ghe.example.com/api/v3.
 	APIURL string
-	// HTTPClient sends the requests; nil means a client with a one-minute
+	// HTTPClient sends the requests. Nil means a client with a one-minute
 	// timeout.
 	HTTPClient *http.Client
-	// UserAgent is sent with each request; empty keeps go-github's.
+	// UserAgent is sent with each request. Empty keeps go-github's.
 	UserAgent string
-	// Rand is the randomness used to seal secrets; nil means crypto/rand.
+	// Rand is the randomness used to seal secrets. Nil means crypto/rand.
 	Rand io.Reader
 }
 
-// Client talks to the GitHub REST API for one run. It is safe for concurrent
-// use; its caches live as long as the Client.
+// Client is a GitHub REST API client for one run. It is safe for concurrent
+// use, and its caches live as long as the Client.
 type Client struct {
 	api  *github.Client
 	rand io.Reader
-	// sleep waits before a retry after a secondary rate limit; tests
+	// sleep waits before a retry after a secondary rate limit. Tests
 	// replace it.
 	sleep func(context.Context, time.Duration) error
 
@@ -84,7 +84,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	base, err := url.Parse(raw)
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return nil, fmt.Errorf("parse GitHub API URL %q: want an absolute http(s) URL such as %q", raw, DefaultAPIURL)
+		return nil, fmt.Errorf("parse GitHub API URL %q: invalid, expected an absolute http(s) URL such as %q", raw, DefaultAPIURL)
 	}
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
@@ -125,28 +125,28 @@ var (
 func ParseRepo(s string) (Repo, error) {
 	owner, name, ok := strings.Cut(strings.TrimSpace(s), "/")
 	if !ok || strings.Contains(name, "/") || owner == "" || name == "" {
-		return Repo{}, fmt.Errorf("parse repository %q: want the form owner/name, such as %q", s, "octo-org/meshcentral")
+		return Repo{}, fmt.Errorf("parse repository %q: invalid, expected the form owner/name, such as %q", s, "octo-org/meshcentral")
 	}
 	if !ownerPattern.MatchString(owner) {
-		return Repo{}, fmt.Errorf("parse repository %q: owner %q may hold only letters, digits and inner hyphens", s, owner)
+		return Repo{}, fmt.Errorf("parse repository %q: owner %q may contain only letters, digits and inner hyphens", s, owner)
 	}
 	if !namePattern.MatchString(name) || name == "." || name == ".." {
-		return Repo{}, fmt.Errorf("parse repository %q: name %q may hold only letters, digits, '.', '-' and '_'", s, name)
+		return Repo{}, fmt.Errorf("parse repository %q: name %q may contain only letters, digits, '.', '-' and '_'", s, name)
 	}
 	return Repo{Owner: owner, Name: name}, nil
 }
 
-// RepoInfo is what the adapter needs to know about a repository.
+// RepoInfo holds the repository details the adapter uses.
 type RepoInfo struct {
-	// ID is the numeric repository ID; environment endpoints use it.
+	// ID is the numeric repository ID, which environment endpoints use.
 	ID            int64
 	FullName      string
 	DefaultBranch string
 }
 
 // Repository fetches the repository's ID and default branch, once per Client.
-// A 404 means the repository does not exist or the token cannot see it, and
-// the error says so.
+// On a 404 the error states that the repository does not exist or that the
+// token cannot see it.
 func (c *Client) Repository(ctx context.Context, repo Repo) (*RepoInfo, error) {
 	c.mu.Lock()
 	info, ok := c.repos[repo.String()]
@@ -174,7 +174,7 @@ func (c *Client) Repository(ctx context.Context, repo Repo) (*RepoInfo, error) {
 }
 
 // Environment checks that the deployment environment env exists in repo.
-// The answer is cached.
+// The result is cached.
 func (c *Client) Environment(ctx context.Context, repo Repo, env string) error {
 	if env == "" {
 		return fmt.Errorf("check GitHub environment of %q: the environment name is empty", repo)
@@ -211,7 +211,7 @@ func (c *Client) Environment(ctx context.Context, repo Repo, env string) error {
 
 // ErrEnvironmentNotFound is wrapped by Environment when the environment is
 // missing.
-var ErrEnvironmentNotFound = errors.New("the environment does not exist; create it under the repository's Settings → Environments, or leave the environment input empty for repository secrets")
+var ErrEnvironmentNotFound = errors.New("environment not found: create it under the repository's Settings → Environments, or leave the environment input empty for repository secrets")
 
 // maxRetries bounds the retries after a secondary rate limit, and
 // maxRetryWait the wait before each.
@@ -220,7 +220,7 @@ const (
 	maxRetryWait = 2 * time.Minute
 )
 
-// call runs one request, retrying when GitHub answers with a secondary rate
+// call runs one request, retrying when GitHub responds with a secondary rate
 // limit and a Retry-After that is short enough to wait for. GitHub processes
 // no part of a request it limits, so retrying a write is safe.
 func (c *Client) call(ctx context.Context, do func() (*github.Response, error)) error {
@@ -239,8 +239,8 @@ func (c *Client) call(ctx context.Context, do func() (*github.Response, error)) 
 	}
 }
 
-// retryAfter reports how long GitHub asked to wait, for a secondary rate
-// limit (403 or 429 with Retry-After).
+// retryAfter returns the wait GitHub requested with a secondary rate limit
+// (403 or 429 with Retry-After).
 func retryAfter(resp *github.Response, err error) (time.Duration, bool) {
 	var abuse *github.AbuseRateLimitError
 	if errors.As(err, &abuse) && abuse.RetryAfter != nil {

@@ -9,9 +9,12 @@ import (
 	"github.com/google/go-github/v60/github"
 )
 
-// MaxCommentLength is GitHub's limit on a comment body, in characters.
-// UpsertComment counts UTF-16 code units, which is never fewer than
-// characters, so a body it accepts is never too long for GitHub.
+// MaxCommentLength is GitHub's documented limit on a comment body, in
+// characters. UpsertComment counts UTF-16 code units, never fewer than code
+// points, so it errs on the short side.
+//
+// NOTE: GitHub does not document whether it counts code points or UTF-16
+// units. Counting UTF-16 units is safe under either reading.
 const MaxCommentLength = 65536
 
 // The operations UpsertComment reports.
@@ -23,7 +26,7 @@ const (
 
 // UpsertComment keeps one comment carrying marker (a hidden HTML comment such
 // as "<!-- meshcentral-authentik:plan -->") on issue or pull request number.
-// It searches every page of comments for the marker, whoever wrote them,
+// It searches every page of comments for the marker, regardless of author,
 // creates the comment when none carries it, and edits it in place only when
 // its body differs. The marker is put on the first line of body when body
 // lacks it. It returns CommentCreated, CommentUpdated or CommentNone.
@@ -39,7 +42,7 @@ func (c *Client) UpsertComment(ctx context.Context, repo Repo, number int, marke
 		body = marker + "\n" + body
 	}
 	if n := len(utf16.Encode([]rune(body))); n >= MaxCommentLength {
-		return "", fmt.Errorf("%s: the body has %d characters; GitHub takes fewer than %d", step, n, MaxCommentLength)
+		return "", fmt.Errorf("%s: the body has %d characters, and GitHub accepts fewer than %d", step, n, MaxCommentLength)
 	}
 
 	existing, err := c.findComment(ctx, repo, number, marker)

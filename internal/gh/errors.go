@@ -10,7 +10,7 @@ import (
 )
 
 // APIError is an HTTP failure reported by the GitHub API. Callers wrap it
-// with the step and object, so its text holds only the status, GitHub's
+// with the step and object, so its text contains only the status, GitHub's
 // message and a hint.
 type APIError struct {
 	// Status is the HTTP status code, such as 403.
@@ -20,9 +20,9 @@ type APIError struct {
 	Message string
 	// Details lists the per-field errors GitHub sent with a 422.
 	Details []string
-	// Hint says how to fix a known cause; empty when none is known.
+	// Hint describes the fix for a known cause. It is empty for other causes.
 	Hint string
-	// RetryAfter is set for rate limits: how long GitHub asked to wait.
+	// RetryAfter is the wait GitHub requested with a rate limit.
 	RetryAfter string
 }
 

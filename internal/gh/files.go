@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"path"
@@ -12,9 +13,9 @@ import (
 	"github.com/google/go-github/v60/github"
 )
 
-// ReadFile returns the content of the file at filePath on ref (a branch, tag
-// or commit SHA; empty means the default branch). found is false when no
-// file is there. A directory, a symlink or a missing ref is an error.
+// ReadFile returns the content of the file at filePath on ref, a branch, tag
+// or commit SHA (empty means the default branch). found is false when no file
+// is there. A directory, a symlink or a missing ref is an error.
 func (c *Client) ReadFile(ctx context.Context, repo Repo, ref, filePath string) (content []byte, found bool, err error) {
 	step := fmt.Sprintf("read %q from %q", filePath, repo)
 	if ref != "" {
@@ -52,7 +53,7 @@ func (c *Client) contents(ctx context.Context, repo Repo, ref, filePath string) 
 	})
 	switch {
 	case isStatus(err, http.StatusNotFound) && hasMessage(err, "No commit found"):
-		return nil, false, fmt.Errorf("ref %q does not exist: %w", ref, apiError(err, scopeContents))
+		return nil, false, fmt.Errorf("ref %q not found: %w", ref, apiError(err, scopeContents))
 	case isStatus(err, http.StatusNotFound):
 		return nil, false, nil
 	case err != nil:
@@ -88,11 +89,11 @@ func (c *Client) fileBytes(ctx context.Context, repo Repo, file *github.Reposito
 	return data, nil
 }
 
-// checkPath refuses paths the contents and tree APIs would misread.
+// checkPath rejects paths the contents and tree APIs would misread.
 func checkPath(p string) error {
 	switch {
 	case p == "":
-		return fmt.Errorf("the file path is empty")
+		return errors.New("missing file path")
 	case strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/"):
 		return fmt.Errorf("path %q must be relative to the repository root, without leading or trailing '/'", p)
 	case path.Clean(p) != p || strings.Contains(p, ".."):
@@ -101,9 +102,9 @@ func checkPath(p string) error {
 	return nil
 }
 
-// blobSHA is the Git object ID of a blob holding content, as git hash-object
-// computes it; comparing it with the SHA GitHub reports avoids downloading
-// the file.
+// blobSHA returns the Git object ID of a blob with content, as git
+// hash-object computes it. Comparing it with the SHA GitHub reports avoids
+// downloading the file.
 func blobSHA(content []byte) string {
 	h := sha1.New()
 	fmt.Fprintf(h, "blob %d\x00", len(content))

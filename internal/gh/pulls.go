@@ -13,7 +13,7 @@ import (
 
 // PullRequestSpec is the one-file change EnsurePullRequest proposes.
 type PullRequestSpec struct {
-	// Base is the branch the pull request merges into; empty means the
+	// Base is the branch the pull request merges into. Empty means the
 	// repository's default branch.
 	Base string
 	// Branch is the head branch, chosen by the caller and owned by the
@@ -26,7 +26,7 @@ type PullRequestSpec struct {
 	CommitMessage string
 	Title         string
 	Body          string
-	// Labels are added to the pull request when missing; labels added by
+	// Labels are added to the pull request when missing. Labels added by
 	// people are kept.
 	Labels []string
 }
@@ -52,7 +52,7 @@ type PullRequestResult struct {
 //
 // The branch is one commit on top of the base head. It is created from the
 // base head when missing, and reset onto it (a forced ref update) when it is
-// behind the base or holds other content; otherwise no commit is made. The
+// behind the base or contains other content. Otherwise no commit is made. The
 // commit goes through the Git data API (blob, tree on the base tree, commit,
 // ref), so with a GitHub App token GitHub signs it as verified. Then the open
 // pull request is created, or its title, body and labels are edited where
@@ -81,10 +81,10 @@ func (c *Client) EnsurePullRequest(ctx context.Context, repo Repo, spec PullRequ
 		return nil, fmt.Errorf("%s: %w", step, err)
 	}
 	if !found {
-		return nil, fmt.Errorf("%s: base branch %q does not exist", step, spec.Base)
+		return nil, fmt.Errorf("%s: base branch %q not found", step, spec.Base)
 	}
 	want := blobSHA(spec.Content)
-	if same, err := c.holdsBlob(ctx, repo, baseSHA, spec.Path, want); err != nil || same {
+	if same, err := c.hasBlob(ctx, repo, baseSHA, spec.Path, want); err != nil || same {
 		return &PullRequestResult{Operation: OperationNone}, wrapStep(step, err)
 	}
 
@@ -105,13 +105,13 @@ func (c *Client) EnsurePullRequest(ctx context.Context, repo Repo, spec PullRequ
 func (s PullRequestSpec) check() error {
 	switch {
 	case s.Branch == "":
-		return errors.New("the pull request branch is empty")
+		return errors.New("missing pull request branch")
 	case s.Branch == s.Base:
 		return fmt.Errorf("the pull request branch %q is the base branch", s.Branch)
 	case strings.TrimSpace(s.Title) == "":
-		return errors.New("the pull request title is empty")
+		return errors.New("missing pull request title")
 	case strings.TrimSpace(s.CommitMessage) == "":
-		return errors.New("the commit message is empty")
+		return errors.New("missing commit message")
 	}
 	return checkPath(s.Path)
 }
@@ -131,14 +131,14 @@ func (c *Client) refSHA(ctx context.Context, repo Repo, branch string) (string, 
 	case err != nil:
 		return "", false, fmt.Errorf("get branch %q: %w", branch, apiError(err, scopeContents))
 	case ref.GetObject().GetSHA() == "":
-		return "", false, fmt.Errorf("get branch %q: the answer has no commit SHA", branch)
+		return "", false, fmt.Errorf("get branch %q: the response has no commit SHA", branch)
 	}
 	return ref.GetObject().GetSHA(), true, nil
 }
 
-// holdsBlob reports whether the file at filePath in commit sha has the blob
-// ID want.
-func (c *Client) holdsBlob(ctx context.Context, repo Repo, sha, filePath, want string) (bool, error) {
+// hasBlob reports whether the file at filePath in commit sha has the blob ID
+// want.
+func (c *Client) hasBlob(ctx context.Context, repo Repo, sha, filePath, want string) (bool, error) {
 	file, found, err := c.contents(ctx, repo, sha, filePath)
 	if err != nil {
 		return false, fmt.Errorf("read %q at %q: %w", filePath, sha, err)
@@ -147,8 +147,8 @@ func (c *Client) holdsBlob(ctx context.Context, repo Repo, sha, filePath, want s
 }
 
 // ensureBranch leaves the branch alone when it is one commit on the base
-// head holding the content; otherwise it commits the content on the base
-// head and points the branch there. It reports whether it committed.
+// head with the content. Otherwise it commits the content on the base head
+// and points the branch there. It reports whether it committed.
 func (c *Client) ensureBranch(ctx context.Context, repo Repo, spec PullRequestSpec, baseSHA, want string) (bool, error) {
 	headSHA, exists, err := c.refSHA(ctx, repo, spec.Branch)
 	if err != nil {
@@ -160,7 +160,7 @@ func (c *Client) ensureBranch(ctx context.Context, repo Repo, spec PullRequestSp
 			return false, err
 		}
 		if len(head.Parents) == 1 && head.Parents[0].GetSHA() == baseSHA {
-			same, err := c.holdsBlob(ctx, repo, headSHA, spec.Path, want)
+			same, err := c.hasBlob(ctx, repo, headSHA, spec.Path, want)
 			if err != nil || same {
 				return false, err
 			}
@@ -443,7 +443,7 @@ func (c *Client) ClosePullRequest(ctx context.Context, repo Repo, number int, br
 		return fmt.Errorf("%s: %w", step, err)
 	}
 	if branch == "" || branch == info.DefaultBranch {
-		return fmt.Errorf("%s: refusing to delete branch %q", step, branch)
+		return fmt.Errorf("%s: rejected deleting branch %q, which is empty or the default branch", step, branch)
 	}
 
 	var pr *github.PullRequest

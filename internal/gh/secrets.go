@@ -28,16 +28,16 @@ func validName(kind, name string) error {
 		return fmt.Errorf("%s name is empty", kind)
 	case !secretNamePattern.MatchString(name):
 		if name[0] >= '0' && name[0] <= '9' {
-			return fmt.Errorf("%s name %q starts with a digit; GitHub names start with a letter or '_'", kind, name)
+			return fmt.Errorf("invalid %s name %q: it starts with a digit, and GitHub names start with a letter or '_'", kind, name)
 		}
-		return fmt.Errorf("%s name %q may hold only letters, digits and '_'", kind, name)
+		return fmt.Errorf("invalid %s name %q: it may contain only letters, digits and '_'", kind, name)
 	case strings.HasPrefix(strings.ToUpper(name), "GITHUB_"):
-		return fmt.Errorf("%s name %q starts with GITHUB_, which GitHub reserves", kind, name)
+		return fmt.Errorf("invalid %s name %q: the GITHUB_ prefix is reserved by GitHub", kind, name)
 	}
 	return nil
 }
 
-// target is where a secret or variable lives: a repository, or one of its
+// target is the store of a secret or variable: a repository, or one of its
 // environments when env is not empty.
 type target struct {
 	repo Repo
@@ -193,10 +193,10 @@ func (c *Client) publicKey(ctx context.Context, t target, info *RepoInfo) (*publ
 		return nil, fmt.Errorf("decode the public key of %s: not base64", t)
 	}
 	if len(raw) != 32 {
-		return nil, fmt.Errorf("decode the public key of %s: got %d bytes, want 32", t, len(raw))
+		return nil, fmt.Errorf("decode the public key of %s: the key is %d bytes, expected 32", t, len(raw))
 	}
 	if got.GetKeyID() == "" {
-		return nil, fmt.Errorf("decode the public key of %s: the key has no key_id", t)
+		return nil, fmt.Errorf("decode the public key of %s: missing key_id", t)
 	}
 	pk = &publicKey{id: got.GetKeyID()}
 	copy(pk.key[:], raw)

@@ -28,8 +28,8 @@ func TestValidSecretName(t *testing.T) {
 		{"HAS-DASH", "only letters, digits and '_'"},
 		{"HAS SPACE", "only letters, digits and '_'"},
 		{"ÜMLAUT", "only letters, digits and '_'"},
-		{"GITHUB_TOKEN", "reserves"},
-		{"github_mine", "reserves"},
+		{"GITHUB_TOKEN", "prefix is reserved"},
+		{"github_mine", "prefix is reserved"},
 	}
 	for _, tt := range tests {
 		err := ValidSecretName(tt.name)
@@ -118,9 +118,9 @@ func TestPutSecretRefusesBadKeys(t *testing.T) {
 		key     map[string]string
 		wantErr string
 	}{
-		"short key":  {map[string]string{"key_id": "k", "key": base64.StdEncoding.EncodeToString(make([]byte, 31))}, "got 31 bytes, want 32"},
+		"short key":  {map[string]string{"key_id": "k", "key": base64.StdEncoding.EncodeToString(make([]byte, 31))}, "the key is 31 bytes, expected 32"},
 		"not base64": {map[string]string{"key_id": "k", "key": "%%%"}, "not base64"},
-		"no key id":  {map[string]string{"key_id": "", "key": base64.StdEncoding.EncodeToString(make([]byte, 32))}, "no key_id"},
+		"no key id":  {map[string]string{"key_id": "", "key": base64.StdEncoding.EncodeToString(make([]byte, 32))}, "missing key_id"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-github/v60/github"
 )
 
-// variableState is a cached answer of Variable.
+// variableState is a cached result of Variable.
 type variableState struct {
 	value string
 	found bool
@@ -19,7 +19,7 @@ func variableKey(t target, name string) string { return t.key() + "\x00" + strin
 
 // Variable reads the Actions variable name of repo, or of its environment env
 // when env is not empty. found is false when the variable does not exist.
-// The answer is cached.
+// The result is cached.
 func (c *Client) Variable(ctx context.Context, repo Repo, env, name string) (value string, found bool, err error) {
 	t := target{repo, env}
 	step := fmt.Sprintf("get GitHub variable %q of %s", name, t)
