@@ -122,3 +122,69 @@ func writeActionYAML(t *testing.T) {
 func quoteYAML(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
+
+const readmePath = "../../README.md"
+
+// readmeTables renders the inputs and outputs tables of the README.
+func readmeTables() (inputsTable, outputsTable string) {
+	var b strings.Builder
+	b.WriteString("| input | default | description |\n| --- | --- | --- |\n")
+	for _, s := range Specs {
+		def := "`" + s.Default + "`"
+		if s.Default == "" {
+			def = ""
+		}
+		if s.Required {
+			def = "required"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", s.Name, def, strings.ReplaceAll(s.Description, "|", "\\|"))
+	}
+	inputsTable = b.String()
+	b.Reset()
+	b.WriteString("| output | description |\n| --- | --- |\n")
+	for _, o := range Outputs {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", o.Name, o.Description)
+	}
+	return inputsTable, b.String()
+}
+
+// between returns the text between two marker lines.
+func between(text, start, end string) (string, int, int, bool) {
+	i := strings.Index(text, start+"\n")
+	j := strings.Index(text, end)
+	if i < 0 || j < i {
+		return "", 0, 0, false
+	}
+	from := i + len(start) + 1
+	return text[from:j], from, j, true
+}
+
+func TestReadmeTablesMatchSpecs(t *testing.T) {
+	raw, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	inputsTable, outputsTable := readmeTables()
+	for _, tbl := range []struct{ start, end, want string }{
+		{"<!-- inputs:start -->", "<!-- inputs:end -->", inputsTable},
+		{"<!-- outputs:start -->", "<!-- outputs:end -->", outputsTable},
+	} {
+		got, from, to, ok := between(text, tbl.start, tbl.end)
+		if !ok {
+			t.Fatalf("README.md lacks the markers %s and %s", tbl.start, tbl.end)
+		}
+		if *update {
+			text = text[:from] + tbl.want + text[to:]
+			continue
+		}
+		if got != tbl.want {
+			t.Errorf("README table between %s and %s differs from Specs; run go test ./internal/inputs -update", tbl.start, tbl.end)
+		}
+	}
+	if *update {
+		if err := os.WriteFile(readmePath, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
