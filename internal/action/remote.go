@@ -1,0 +1,391 @@
+package action
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/meshauth/meshcentral-authentik-action/internal/authentik"
+	"github.com/meshauth/meshcentral-authentik-action/internal/change"
+	"github.com/meshauth/meshcentral-authentik-action/internal/gh"
+	"github.com/meshauth/meshcentral-authentik-action/internal/inputs"
+	"github.com/meshauth/meshcentral-authentik-action/internal/meshconfig"
+)
+
+// Kinds of the change entries this package adds itself.
+const (
+	kindSecret      = "GitHub secret"
+	kindVariable    = "GitHub variable"
+	kindPullRequest = "pull request"
+)
+
+// state is what the read phase found and what the run will do. Every mode
+// computes it the same way; only apply acts on it.
+type state struct {
+	repo       gh.Repo
+	repoInfo   *gh.RepoInfo
+	base       string
+	original   []byte
+	redirect   string
+	akDesired  authentik.Desired
+	akPlan     *authentik.Plan
+	edit       *meshconfig.Result
+	openPull   *gh.PullRequestResult
+	hasPull    bool
+	idSecret   secretState
+	secret     secretState
+	fpVariable string
+	fpFound    bool
+
+	// newSecret is the rotated client secret, when rotate-client-secret
+	// applies to an existing provider.
+	newSecret string
+
+	list change.List
+}
+
+// secretState is what is known about one GitHub secret: whether it exists
+// and whether the stored fingerprint matches the desired value.
+type secretState struct {
+	exists  bool
+	current bool
+}
+
+func (r *runner) clients() (*authentik.Client, *gh.Client, error) {
+	ua := "meshcentral-authentik-action/" + r.env.Version
+	ak, err := authentik.New(authentik.Config{
+		URL:        r.in.AuthentikURL,
+		Token:      r.in.AuthentikToken,
+		CACertPEM:  r.in.AuthentikCACert,
+		HTTPClient: r.env.HTTPClient,
+		UserAgent:  ua,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	apiURL := r.ghctx.APIURL
+	if apiURL == "" {
+		apiURL = "https://api.github.com"
+	}
+	g, err := gh.New(gh.Config{Token: r.in.GitHubToken, APIURL: apiURL, HTTPClient: r.env.HTTPClient, UserAgent: ua, Rand: r.env.Rand})
+	if err != nil {
+		return nil, nil, err
+	}
+	return ak, g, nil
+}
+
+// remote runs apply, plan or check.
+func (r *runner) remote(ctx context.Context) error {
+	ak, g, err := r.clients()
+	if err != nil {
+		return err
+	}
+	r.gha.Group("Read authentik, GitHub and config.json")
+	st, err := r.read(ctx, ak, g)
+	r.gha.EndGroup()
+	if err != nil {
+		if r.in.Mode == inputs.ModePlan {
+			r.planError(ctx, g, err)
+		}
+		return err
+	}
+	for _, w := range st.list.Warnings {
+		r.gha.Warningf("%s", w)
+	}
+	switch r.in.Mode {
+	case inputs.ModeApply:
+		return r.apply(ctx, ak, g, st)
+	case inputs.ModePlan:
+		return r.plan(ctx, g, st)
+	default:
+		return r.check(st)
+	}
+}
+
+// read gathers the current state and computes the change list without any
+// write request. Independent reads run concurrently.
+func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (*state, error) {
+	in := r.in
+	repo, err := gh.ParseRepo(in.DeploymentRepository)
+	if err != nil {
+		return nil, err
+	}
+	st := &state{repo: repo}
+
+	// Round 1: the repository, config.json on the base branch (the default
+	// branch when base-branch is empty), and the environment when set.
+	var (
+		wg                       sync.WaitGroup
+		repoErr, fileErr, envErr error
+		found                    bool
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		st.repoInfo, repoErr = g.Repository(ctx, repo)
+	}()
+	go func() {
+		defer wg.Done()
+		st.original, found, fileErr = g.ReadFile(ctx, repo, in.BaseBranch, in.ConfigPath)
+	}()
+	if in.SecretsEnvironment != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			envErr = g.Environment(ctx, repo, in.SecretsEnvironment)
+		}()
+	}
+	wg.Wait()
+	if err := firstError(repoErr, envErr, fileErr); err != nil {
+		return nil, err
+	}
+	st.base = in.BaseBranch
+	if st.base == "" {
+		st.base = st.repoInfo.DefaultBranch
+	}
+	if !found {
+		return nil, fmt.Errorf("config-path %q not found on branch %q of %s: set config-path to the location of MeshCentral's config.json, or base-branch to the branch that has it", in.ConfigPath, st.base, repo)
+	}
+	if st.base == in.PullRequestBranch {
+		return nil, fmt.Errorf("input pull-request-branch has invalid value %q: it is the base branch; choose another branch", in.PullRequestBranch)
+	}
+
+	redirect, warnings, err := meshconfig.RedirectURI(st.original, in.MeshCentralURL, in.MeshCentralDomain)
+	if err != nil {
+		return nil, withPath(in.ConfigPath, err)
+	}
+	st.redirect = redirect
+	for _, w := range warnings {
+		st.list.Warn(w)
+	}
+
+	// Round 2: authentik's state, the secrets, the fingerprint variable and
+	// an open pull request from an earlier run.
+	st.akDesired = authentik.Desired{
+		ApplicationName:   in.ApplicationName,
+		ApplicationSlug:   in.ApplicationSlug,
+		ApplicationGroup:  in.ApplicationGroup,
+		ProviderName:      in.ProviderName,
+		AuthorizationFlow: in.AuthorizationFlow,
+		InvalidationFlow:  in.InvalidationFlow,
+		SigningKey:        in.SigningKey,
+		AllowedGroups:     in.AllowedGroups,
+		LaunchURL:         in.MeshCentralURL.String() + "/",
+		RedirectURI:       redirect,
+	}
+	var akErr, idErr, secErr, varErr, prErr error
+	wg.Add(5)
+	go func() {
+		defer wg.Done()
+		st.akPlan, akErr = ak.Plan(ctx, st.akDesired)
+	}()
+	go func() {
+		defer wg.Done()
+		st.idSecret.exists, idErr = g.SecretExists(ctx, repo, in.SecretsEnvironment, in.ClientIDSecretName)
+	}()
+	go func() {
+		defer wg.Done()
+		st.secret.exists, secErr = g.SecretExists(ctx, repo, in.SecretsEnvironment, in.ClientSecretSecretName)
+	}()
+	go func() {
+		defer wg.Done()
+		st.fpVariable, st.fpFound, varErr = g.Variable(ctx, repo, in.SecretsEnvironment, FingerprintVariableName(in.ClientSecretSecretName))
+	}()
+	go func() {
+		defer wg.Done()
+		st.openPull, st.hasPull, prErr = g.FindPullRequest(ctx, repo, st.base, in.PullRequestBranch)
+	}()
+	wg.Wait()
+	if err := firstError(akErr, idErr, secErr, varErr, prErr); err != nil {
+		return nil, err
+	}
+	mask(r.gha, st.akPlan.ClientSecret)
+
+	if in.RotateClientSecret && st.akPlan.ProviderExists {
+		st.newSecret, err = generateSecret(r.env.Rand)
+		if err != nil {
+			return nil, err
+		}
+		mask(r.gha, st.newSecret)
+	}
+
+	st.list.Add(st.akPlan.Changes...)
+	if st.newSecret != "" {
+		st.list.Add(change.Entry{Kind: "authentik provider", Name: in.ProviderName, Field: "client_secret", Action: change.Update, Sensitive: true})
+	}
+	r.planSecrets(st)
+	if err := r.planConfig(st, st.akPlan.ClientID); err != nil {
+		return nil, err
+	}
+	r.planPull(st)
+	return st, nil
+}
+
+// effectiveSecret is the client secret authentik will hold after apply.
+func (st *state) effectiveSecret() string {
+	if st.newSecret != "" {
+		return st.newSecret
+	}
+	return st.akPlan.ClientSecret
+}
+
+// planSecrets adds the entries for the two secrets and the fingerprint
+// variable, comparing the stored fingerprints with authentik's values.
+func (r *runner) planSecrets(st *state) {
+	fp, ok := parseFingerprint(st.fpVariable)
+	st.idSecret.current = st.idSecret.exists && ok && fp.matchesID(st.akPlan.ClientID)
+	st.secret.current = st.secret.exists && ok && fp.matchesSecret(st.effectiveSecret())
+
+	target := "repository " + st.repo.String()
+	if r.in.SecretsEnvironment != "" {
+		target = "environment " + r.in.SecretsEnvironment + " of " + st.repo.String()
+	}
+	for _, s := range []struct {
+		name  string
+		state secretState
+	}{{r.in.ClientIDSecretName, st.idSecret}, {r.in.ClientSecretSecretName, st.secret}} {
+		e := change.Entry{Kind: kindSecret, Name: s.name, Field: target, Sensitive: true, Action: change.None}
+		switch {
+		case !s.state.exists:
+			e.Action = change.Create
+		case !s.state.current:
+			e.Action = change.Update
+		}
+		st.list.Add(e)
+	}
+	vr := change.Entry{Kind: kindVariable, Name: FingerprintVariableName(r.in.ClientSecretSecretName), Field: target, Sensitive: true, Action: change.None}
+	switch {
+	case !st.fpFound:
+		vr.Action = change.Create
+	case !st.idSecret.current || !st.secret.current:
+		vr.Action = change.Update
+	}
+	st.list.Add(vr)
+}
+
+// desiredConfig is the oidc block for a client ID and secret.
+func (r *runner) desiredConfig(st *state, clientID, secret string) meshconfig.Desired {
+	in := r.in
+	value := in.Placeholder()
+	if in.ClientSecretInConfig == "inline" {
+		value = secret
+	}
+	return meshconfig.Desired{
+		Domain:                 in.MeshCentralDomain,
+		Issuer:                 st.akPlan.Issuer,
+		ClientID:               clientID,
+		ClientSecret:           value,
+		RedirectURI:            st.redirect,
+		NewAccounts:            in.NewAccounts,
+		AdminGroups:            in.AdminGroups,
+		RequiredGroups:         in.RequiredGroups,
+		SyncGroups:             in.SyncGroups,
+		GroupsSet:              in.GroupsSet(),
+		KnownSecretPlaceholder: in.Placeholder(),
+	}
+}
+
+// editConfig edits config.json in memory for a client ID.
+func (r *runner) editConfig(st *state, clientID string) (*meshconfig.Result, error) {
+	edit, err := meshconfig.Edit(r.in.ConfigPath, st.original, r.desiredConfig(st, clientID, st.effectiveSecret()))
+	if err != nil {
+		return nil, withPath(r.in.ConfigPath, err)
+	}
+	return edit, nil
+}
+
+// planConfig edits config.json in memory and adds its entries.
+func (r *runner) planConfig(st *state, clientID string) error {
+	edit, err := r.editConfig(st, clientID)
+	if err != nil {
+		return err
+	}
+	st.edit = edit
+	st.list.Add(edit.Changes...)
+	for _, w := range edit.Warnings {
+		st.list.Warn(w)
+	}
+	return nil
+}
+
+// configChanged reports whether the edit differs from the base branch.
+func (st *state) configChanged() bool {
+	return st.edit != nil && string(st.edit.Content) != string(st.original)
+}
+
+// planPull adds the pull request entry.
+func (r *runner) planPull(st *state) {
+	e := change.Entry{Kind: kindPullRequest, Name: r.in.PullRequestBranch, Field: "into " + st.base, Action: change.None}
+	switch {
+	case st.configChanged() && st.hasPull:
+		e.Before = st.openPull.URL
+		e.After = "updated with the config.json change"
+		e.Action = change.Update
+	case st.configChanged():
+		e.After = "opened with the config.json change"
+		e.Action = change.Create
+	case st.hasPull:
+		e.Before = st.openPull.URL
+		e.After = "closed: config.json already matches"
+		e.Action = change.Delete
+	}
+	st.list.Add(e)
+}
+
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pathError points an error at a line of config.json for annotations.
+type pathError struct {
+	path      string
+	line, col int
+	err       error
+}
+
+func (e *pathError) Error() string                { return e.err.Error() }
+func (e *pathError) Unwrap() error                { return e.err }
+func (e *pathError) Location() (string, int, int) { return e.path, e.line, e.col }
+
+// withPath attaches the config path (and line and column when the error
+// carries them) so the error becomes a file annotation.
+func withPath(path string, err error) error {
+	pe := &pathError{path: path, err: err}
+	if se, ok := err.(*meshconfig.SyntaxError); ok {
+		pe.line, pe.col = se.Line, se.Column
+	}
+	return pe
+}
+
+// secretAlphabet is the character set of generated client secrets, the same
+// letters and digits authentik uses for its own.
+const secretAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// generateSecret returns a 128-character random client secret.
+func generateSecret(rand io.Reader) (string, error) {
+	buf := make([]byte, 128)
+	if _, err := io.ReadFull(rand, buf); err != nil {
+		return "", fmt.Errorf("generate a client secret: %w", err)
+	}
+	var b strings.Builder
+	for _, c := range buf {
+		// 256 is not a multiple of 62, so reject the top values to keep
+		// every character equally likely.
+		for c >= 248 {
+			one := make([]byte, 1)
+			if _, err := io.ReadFull(rand, one); err != nil {
+				return "", fmt.Errorf("generate a client secret: %w", err)
+			}
+			c = one[0]
+		}
+		b.WriteByte(secretAlphabet[int(c)%len(secretAlphabet)])
+	}
+	return b.String(), nil
+}
