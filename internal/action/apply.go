@@ -24,6 +24,7 @@ import (
 // With rotate-client-secret the new secret goes to GitHub first and to
 // authentik second; when authentik rejects it, the old secret is put back.
 func (r *runner) apply(ctx context.Context, ak *authentik.Client, g *gh.Client, st *state) error {
+	r.logList(st)
 	res := outcome{clientID: st.akPlan.ClientID, providerPK: st.akPlan.ProviderPK, operation: "none"}
 	changed := false
 

@@ -106,6 +106,8 @@ func SensitiveLabel(e Entry, side string) string {
 		return "(deleted)"
 	case e.Action == None:
 		return "(unchanged)"
+	case e.Action == Create:
+		return "(set)"
 	default:
 		return "(changed)"
 	}
