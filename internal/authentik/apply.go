@@ -29,13 +29,13 @@ func opCreateBinding(group string) op {
 	return op{verb: "create", kind: KindBinding, name: group, perm: "authentik_policies.add_policybinding"}
 }
 
-// Result is what Apply left in authentik.
+// Result is the provider state after Apply.
 type Result struct {
 	// ProviderPK is the provider's primary key.
 	ProviderPK int32
-	// ClientID and ClientSecret are the provider's credentials as authentik
-	// holds them after Apply; they differ from the plan's when a concurrent
-	// run created the provider first and this run adopted it.
+	// ClientID and ClientSecret are the provider's credentials after Apply.
+	// They differ from the plan's when a concurrent run created the provider
+	// first and this run adopted it.
 	ClientID     string
 	ClientSecret string
 	// Changed reports whether any write was made.
@@ -89,20 +89,20 @@ func (c *Client) Apply(ctx context.Context, p *Plan) (*Result, error) {
 	return res, nil
 }
 
-// applyProvider creates or patches the provider and returns it as
-// authentik answered.
+// applyProvider creates or patches the provider and returns the provider
+// from authentik's response.
 func (c *Client) applyProvider(ctx context.Context, p *Plan) (*api.OAuth2Provider, bool, error) {
 	w := p.providerWant()
 	cur := p.provider
 	if cur == nil {
 		_, body := providerCreate(w, p.res, p.ClientID, p.ClientSecret)
-		made, resp, err := c.api.ProvidersApi.ProvidersOauth2Create(ctx).OAuth2ProviderRequest(body).Execute()
+		newProvider, resp, err := c.api.ProvidersApi.ProvidersOauth2Create(ctx).OAuth2ProviderRequest(body).Execute()
 		err = c.fail(opCreateProvider(w.name), resp, err)
 		if err == nil {
-			if made.GetClientSecret() == "" {
-				made.SetClientSecret(p.ClientSecret)
+			if newProvider.GetClientSecret() == "" {
+				newProvider.SetClientSecret(p.ClientSecret)
 			}
-			return made, true, nil
+			return newProvider, true, nil
 		}
 		if !isConflict(err) {
 			return nil, false, err
@@ -149,10 +149,10 @@ func (c *Client) applyApplication(ctx context.Context, p *Plan, providerPK int32
 	cur, bindings := p.app, p.bindings
 	if cur == nil {
 		_, body := appCreate(w, p.desired.ProviderName, providerPK)
-		made, resp, err := c.api.CoreApi.CoreApplicationsCreate(ctx).ApplicationRequest(body).Execute()
+		newApp, resp, err := c.api.CoreApi.CoreApplicationsCreate(ctx).ApplicationRequest(body).Execute()
 		err = c.fail(opCreateApp(w.slug), resp, err)
 		if err == nil {
-			return made, nil, true, nil
+			return newApp, nil, true, nil
 		}
 		if !isConflict(err) {
 			return nil, nil, false, err

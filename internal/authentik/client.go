@@ -32,10 +32,10 @@ import (
 // defaultUserAgent is sent when Config.UserAgent is empty.
 const defaultUserAgent = "meshcentral-authentik-action"
 
-// defaultPageSize is the page size asked of every list request.
+// defaultPageSize is the page size requested by every list call.
 const defaultPageSize = 100
 
-// Config says how to reach authentik.
+// Config is the connection settings for authentik.
 type Config struct {
 	// URL is the authentik base URL, such as https://auth.example.com/; a
 	// path prefix is kept.
@@ -45,10 +45,10 @@ type Config struct {
 	// CACertPEM is an extra CA certificate (PEM) to trust besides the system
 	// roots. TLS verification is never switched off.
 	CACertPEM string
-	// HTTPClient, when set, is used as is and CACertPEM is ignored; tests
+	// HTTPClient, when set, is used as is, and CACertPEM is ignored. Tests
 	// and callers that wrap the transport (retries, logging) set it.
 	HTTPClient *http.Client
-	// UserAgent is the User-Agent header; empty means a default.
+	// UserAgent is the User-Agent header. Empty means defaultUserAgent.
 	UserAgent string
 }
 
@@ -112,7 +112,7 @@ func newHTTPClient(caPEM string) (*http.Client, error) {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM([]byte(caPEM)) {
-			return nil, errors.New("configure authentik client: the CA certificate holds no PEM certificate")
+			return nil, errors.New("configure authentik client: invalid CA certificate: no PEM certificate found; pass the PEM text in authentik-ca-certificate")
 		}
 		tlsConf.RootCAs = pool
 	}

@@ -173,8 +173,8 @@ func providerDiff(cur *api.OAuth2Provider, w providerWant, r *resolved) ([]chang
 }
 
 // appCreate returns the entries and the request body for an application
-// that does not exist yet; providerPK is 0 while the provider is to be
-// created, and the body is completed in Apply.
+// that does not exist yet. providerPK is 0 while the provider is still to
+// be created, so Plan uses the entries only and Apply builds the body.
 func appCreate(w appWant, providerName string, providerPK int32) ([]change.Entry, api.ApplicationRequest) {
 	k, n := KindApplication, w.slug
 	entries := []change.Entry{
@@ -244,10 +244,9 @@ type bindingOp struct {
 	order int32
 }
 
-// bindingsDiff returns one entry per allowed group, the bindings to create
-// and a warning for each group binding on the application whose group is
-// not allowed (those are left alone: an admin may have added them on
-// purpose, and deleting access is not this action's call).
+// bindingsDiff returns one entry per allowed group, the bindings to create,
+// and a warning for each binding of a group that is not allowed. Those
+// bindings are left alone because an admin may have added them on purpose.
 func bindingsDiff(slug string, groups []api.Group, existing []api.PolicyBinding) ([]change.Entry, []bindingOp, []string) {
 	bound := map[string]bool{}
 	next := int32(0)

@@ -28,26 +28,26 @@ func (o op) String() string {
 	return fmt.Sprintf("%s %s %q", o.verb, o.kind, o.name)
 }
 
-// HTTPError is an authentik API answer with a status of 300 or more.
+// HTTPError is an authentik API response with a status of 300 or more.
 type HTTPError struct {
 	// Status is the HTTP status code.
 	Status int
-	// Op is the step that got the answer, such as
+	// Op is the step that got the response, such as
 	// `create authentik provider "Provider for MeshCentral"`.
 	Op string
-	// Fields holds a 400 answer's messages by field; messages that belong
-	// to no field are under "non_field_errors". Nested fields are joined
-	// with dots, list positions in brackets: redirect_uris[0].url.
+	// Fields contains a 400 response's messages by field. Messages that
+	// belong to no field are under "non_field_errors". Nested fields are
+	// joined with dots, list positions in brackets: redirect_uris[0].url.
 	Fields map[string][]string
-	// Detail is the "detail" text of other answers, if any.
+	// Detail is the "detail" text of other responses, if any.
 	Detail string
-	// Permission is the authentik permission the step needs; it is named
-	// in the message of a 403 answer.
+	// Permission is the authentik permission the step needs. The message
+	// of a 403 response names it.
 	Permission string
 }
 
 // Error formats the error as `<op>: invalid request: <field>: <message>`
-// for a 400 answer, and `<op>: <status>: <hint>` otherwise.
+// for a 400 response, and `<op>: <status>: <hint>` otherwise.
 func (e *HTTPError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Op)
@@ -107,8 +107,8 @@ func (e *HTTPError) fieldText() string {
 	return strings.Join(parts, "; ")
 }
 
-// Conflict reports whether the error is a 400 answer saying that a unique
-// value (a name, a slug, a client ID, a binding) is taken already.
+// Conflict reports whether the error is a 400 response reporting that a
+// unique value (a name, a slug, a client ID, a binding) is taken already.
 func (e *HTTPError) Conflict() bool {
 	if e.Status != http.StatusBadRequest {
 		return false
@@ -163,7 +163,7 @@ func (c *Client) fail(o op, resp *http.Response, err error) error {
 	return nil
 }
 
-// scrub replaces every secret the client knows of in s.
+// scrub replaces every secret registered with the client in s.
 func (c *Client) scrub(s string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// recorder is a minimal authentik stand-in: it answers each "METHOD path"
-// from a table and records what it received.
+// recorder is a minimal authentik stand-in. It responds to each
+// "METHOD path" from a table and records the requests it received.
 type recorder struct {
 	mu       sync.Mutex
 	routes   map[string]func(w http.ResponseWriter, r *http.Request)

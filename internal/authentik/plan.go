@@ -36,9 +36,9 @@ type Desired struct {
 	LaunchURL string
 	// RedirectURI is the one strict redirect URI of the provider.
 	RedirectURI string
-	// NewClientSecret, when not empty, is set as the client secret
-	// (rotation, or a secret chosen for a new provider); empty keeps the
-	// current secret, or generates one for a new provider.
+	// NewClientSecret, when not empty, becomes the client secret (rotation,
+	// or a chosen secret for a new provider). When empty, an existing
+	// provider keeps its secret and a new provider gets a generated one.
 	NewClientSecret string
 }
 
@@ -61,10 +61,11 @@ func (d Desired) validate() error {
 	return nil
 }
 
-// Plan is what [Client.Plan] found and what [Client.Apply] will do.
+// Plan is the result of [Client.Plan]: the change list and the state
+// that [Client.Apply] writes.
 type Plan struct {
 	// Changes has one entry per managed field of the provider and the
-	// application and one per allowed group; the client secret entry is
+	// application, and one per allowed group. The client secret entry is
 	// Sensitive and carries no value.
 	Changes []change.Entry
 	// Warnings are findings that need no write, such as bindings of groups
@@ -114,8 +115,8 @@ type stage1 struct {
 	named   []api.OAuth2Provider
 }
 
-// Plan reads the server's state and computes the changes; it never writes.
-// It refuses authentik older than [MinVersion], and fails without a write
+// Plan reads the server's state and computes the changes. It makes no
+// write. It rejects authentik older than [MinVersion], and fails
 // when a flow, the signing key, a scope mapping or a group is unknown, or
 // when adopting the existing objects would steal or duplicate one.
 func (c *Client) Plan(ctx context.Context, d Desired) (*Plan, error) {
@@ -287,13 +288,13 @@ func (c *Client) locate(ctx context.Context, p *Plan, named []api.OAuth2Provider
 			d.ProviderName, providerType(other.VerboseName), other.Pk)
 	}
 
-	var kept []api.PolicyBinding
+	var onApp []api.PolicyBinding
 	for _, b := range p.bindings {
 		if p.app != nil && b.Target == p.app.Pk {
-			kept = append(kept, b)
+			onApp = append(onApp, b)
 		}
 	}
-	p.bindings = kept
+	p.bindings = onApp
 	return nil
 }
 

@@ -5,7 +5,7 @@ import (
 	"errors"
 )
 
-// Identity is what Preflight learned about the token and the server.
+// Identity is the token's user and the server version found by Preflight.
 type Identity struct {
 	// Username is the user the token belongs to.
 	Username string
@@ -19,11 +19,11 @@ type Identity struct {
 // enough, and that the token's user may read everything a run reads: flows,
 // certificate-keypairs, scope mappings, groups, OAuth2 providers, all
 // providers and policy bindings. Each list is read one item deep. A 401 or
-// 403 answer becomes an [*HTTPError] naming the permission that is missing.
+// 403 response becomes an [*HTTPError] naming the permission that is missing.
 // Preflight makes no write.
 func (c *Client) Preflight(ctx context.Context) (*Identity, error) {
 	var id Identity
-	one := int32(1)
+	onePerPage := int32(1)
 	errs := parallel(
 		func() error {
 			me, resp, err := c.api.CoreApi.CoreUsersMeRetrieve(ctx).Execute()
@@ -35,31 +35,31 @@ func (c *Client) Preflight(ctx context.Context) (*Identity, error) {
 		},
 		func() (err error) { id.Version, err = c.readVersion(ctx); return },
 		func() error {
-			_, resp, err := c.api.FlowsApi.FlowsInstancesList(ctx).PageSize(one).Execute()
+			_, resp, err := c.api.FlowsApi.FlowsInstancesList(ctx).PageSize(onePerPage).Execute()
 			return c.fail(opListFlows, resp, err)
 		},
 		func() error {
-			_, resp, err := c.api.CryptoApi.CryptoCertificatekeypairsList(ctx).PageSize(one).Execute()
+			_, resp, err := c.api.CryptoApi.CryptoCertificatekeypairsList(ctx).PageSize(onePerPage).Execute()
 			return c.fail(opListKeypairs, resp, err)
 		},
 		func() error {
-			_, resp, err := c.api.PropertymappingsApi.PropertymappingsProviderScopeList(ctx).PageSize(one).Execute()
+			_, resp, err := c.api.PropertymappingsApi.PropertymappingsProviderScopeList(ctx).PageSize(onePerPage).Execute()
 			return c.fail(opListScopes, resp, err)
 		},
 		func() error {
-			_, resp, err := c.api.CoreApi.CoreGroupsList(ctx).IncludeUsers(false).PageSize(one).Execute()
+			_, resp, err := c.api.CoreApi.CoreGroupsList(ctx).IncludeUsers(false).PageSize(onePerPage).Execute()
 			return c.fail(opListGroups, resp, err)
 		},
 		func() error {
-			_, resp, err := c.api.ProvidersApi.ProvidersOauth2List(ctx).PageSize(one).Execute()
+			_, resp, err := c.api.ProvidersApi.ProvidersOauth2List(ctx).PageSize(onePerPage).Execute()
 			return c.fail(opListProviders, resp, err)
 		},
 		func() error {
-			_, resp, err := c.api.ProvidersApi.ProvidersAllList(ctx).PageSize(one).Execute()
+			_, resp, err := c.api.ProvidersApi.ProvidersAllList(ctx).PageSize(onePerPage).Execute()
 			return c.fail(opListAll, resp, err)
 		},
 		func() error {
-			_, resp, err := c.api.PoliciesApi.PoliciesBindingsList(ctx).PageSize(one).Execute()
+			_, resp, err := c.api.PoliciesApi.PoliciesBindingsList(ctx).PageSize(onePerPage).Execute()
 			return c.fail(opListBindings, resp, err)
 		},
 	)

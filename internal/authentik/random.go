@@ -2,7 +2,9 @@ package authentik
 
 import "crypto/rand"
 
-// The lengths authentik itself uses for generated client credentials.
+// The lengths of the client credentials authentik generates itself. The
+// alphabet here is letters and digits only, so the secret needs no escaping
+// in config.json or in HTTP basic authentication.
 const (
 	clientIDLength     = 40
 	clientSecretLength = 128

@@ -57,8 +57,8 @@ func (c *Client) listScopeMappings(ctx context.Context) ([]api.ScopeMapping, err
 	})
 }
 
-// listGroups lists every group without members, so that an unknown name can
-// be answered with the names that exist.
+// listGroups lists every group without members, so that the error for an
+// unknown name can list the names that exist.
 func (c *Client) listGroups(ctx context.Context) ([]api.Group, error) {
 	return listAll(c, opListGroups, func(n int32) (page[api.Group], *http.Response, error) {
 		l, resp, err := c.api.CoreApi.CoreGroupsList(ctx).IncludeUsers(false).IncludeChildren(false).

@@ -41,7 +41,7 @@ func resolveFlow(flows []api.Flow, slug string, want api.FlowDesignationEnum, in
 			continue
 		}
 		if f.Designation != want {
-			return api.Flow{}, fmt.Errorf("resolve %s %q: it is a %s flow, not an %s flow; %s flows: %s",
+			return api.Flow{}, fmt.Errorf("resolve %s %q: the flow's designation is %q, not %q; %s flows: %s",
 				input, slug, f.Designation, want, want, nameList(ofKind))
 		}
 		return f, nil
@@ -49,8 +49,8 @@ func resolveFlow(flows []api.Flow, slug string, want api.FlowDesignationEnum, in
 	return api.Flow{}, fmt.Errorf("resolve %s %q: no such flow; %s flows: %s", input, slug, want, nameList(ofKind))
 }
 
-// resolveKey finds the keypair with the name; it must have a private key,
-// and an RSA one when authentik reports the type, so that tokens are RS256.
+// resolveKey finds the keypair with the name. It must have a private key,
+// and an RSA one when authentik reports the key type, so tokens are RS256.
 func resolveKey(keys []api.CertificateKeyPair, name string) (api.CertificateKeyPair, error) {
 	var usable []string
 	for _, k := range keys {

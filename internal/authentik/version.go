@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// MinVersion is the oldest authentik release this package supports: the
-// first with redirect URIs as {matching_mode, url} objects and a required
-// invalidation flow.
+// MinVersion is the oldest authentik release this package supports. Its API
+// has redirect URIs as {matching_mode, url} objects and requires an
+// invalidation flow, as this package expects.
 const MinVersion = "2024.10.3"
 
 // version is an authentik release number year.month.patch.
