@@ -120,6 +120,9 @@ func providerCreate(w providerWant, r *resolved, clientID, secret string) ([]cha
 // providerDiff compares an existing provider with the desired one and
 // returns one entry per managed field and a patch of the fields that
 // differ, nil when none does. Property mappings an admin added are kept.
+//
+// NOTE: sub_mode is not managed. Changing it changes every user's sub
+// claim, which a relying party may use as the account key.
 func providerDiff(cur *api.OAuth2Provider, w providerWant, r *resolved) ([]change.Entry, *api.PatchedOAuth2ProviderRequest) {
 	k, n := KindProvider, w.name
 	patch := api.NewPatchedOAuth2ProviderRequest()

@@ -109,6 +109,9 @@ func (e *HTTPError) fieldText() string {
 
 // Conflict reports whether the error is a 400 response reporting that a
 // unique value (a name, a slug, a client ID, a binding) is taken already.
+//
+// NOTE: it matches authentik's English messages ("already exists",
+// "unique"), so a server that sends them in another language is not recognized.
 func (e *HTTPError) Conflict() bool {
 	if e.Status != http.StatusBadRequest {
 		return false
