@@ -140,8 +140,8 @@ func (f *Fake) AddFlow(slug, designation string) (Flow, error) {
 }
 
 // AddKeypair creates a keypair with a new self-signed certificate and a
-// new RSA-2048 key; withKey false drops the private key, as for an
-// imported certificate.
+// new RSA-2048 key. With withKey false the private key is dropped, as for
+// an imported certificate.
 func (f *Fake) AddKeypair(name string, withKey bool) (Keypair, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -302,7 +302,7 @@ func (f *Fake) RotateClientSecret(provider string) (string, error) {
 }
 
 // RemoveScopeMapping deletes the scope mapping whose managed key or name
-// is key; providers lose it from their property mappings.
+// is key. Providers lose it from their property mappings.
 func (f *Fake) RemoveScopeMapping(key string) error {
 	f.state.mu.Lock()
 	defer f.state.mu.Unlock()
@@ -335,7 +335,7 @@ func (f *Fake) DeleteApplication(slug string) error {
 	return nil
 }
 
-// DeleteProvider deletes the named provider; its application keeps
+// DeleteProvider deletes the named provider. Its application keeps
 // existing without a provider.
 func (f *Fake) DeleteProvider(name string) error {
 	f.state.mu.Lock()
@@ -362,7 +362,7 @@ func (f *Fake) DeleteGroup(name string) error {
 	return nil
 }
 
-// DeleteKeypair deletes the named keypair; providers that signed or
+// DeleteKeypair deletes the named keypair. Providers that signed or
 // encrypted with it are left without a key, as authentik's SET_NULL does.
 func (f *Fake) DeleteKeypair(name string) error {
 	f.state.mu.Lock()

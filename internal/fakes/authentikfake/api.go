@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -62,6 +63,11 @@ var handlers = map[string]handler{
 	"policies_bindings_destroy":  handleBindingDestroy,
 }
 
+// NOTE: the error bodies follow Django REST framework's wording as of
+// authentik 2024.10 ("Not found.", "This field is required.", "Invalid pk",
+// "<Model> with this <field> already exists."). The unique-field messages
+// are built from Django's pattern, not copied from a live server, so
+// clients should branch on the field name, never on the text.
 var (
 	errNotFound   = map[string]any{"detail": "Not found."}
 	errPermission = map[string]any{"detail": "You do not have permission to perform this action."}
@@ -222,25 +228,17 @@ func (f *Fake) checkQueryNames(r *http.Request, op *openapi3.Operation) {
 // paginate answers a list with one page of items and authentik's
 // pagination object, after ordering them by the ordering parameter.
 func (c *call) paginate(items []map[string]any) *response {
-	if err := orderItems(items, c.query.Get("ordering")); err != nil {
-		return jsonResponse(http.StatusBadRequest, map[string]any{"ordering": []string{err.Error()}})
-	}
+	orderItems(items, c.query.Get("ordering"))
 	size := c.f.opts.PageSize
-	if v := c.query.Get("page_size"); v != "" {
-		fmt.Sscan(v, &size)
+	if v, err := strconv.Atoi(c.query.Get("page_size")); err == nil && v > 0 {
+		size = v
 	}
 	page := 1
-	if v := c.query.Get("page"); v != "" {
-		fmt.Sscan(v, &page)
-	}
-	if size < 1 {
-		size = c.f.opts.PageSize
+	if v, err := strconv.Atoi(c.query.Get("page")); err == nil {
+		page = v
 	}
 	count := len(items)
-	pages := (count + size - 1) / size
-	if pages == 0 {
-		pages = 1
-	}
+	pages := max((count+size-1)/size, 1)
 	if page < 1 || page > pages {
 		return jsonResponse(http.StatusNotFound, map[string]any{"detail": "Invalid page."})
 	}
@@ -273,20 +271,13 @@ func (c *call) paginate(items []map[string]any) *response {
 }
 
 // orderItems sorts by a comma-separated list of fields, each optionally
-// prefixed with "-" for descending order.
-func orderItems(items []map[string]any, ordering string) error {
+// prefixed with "-" for descending order. Unknown fields are ignored, as
+// authentik's ordering filter ignores them.
+func orderItems(items []map[string]any, ordering string) {
 	if ordering == "" {
-		return nil
+		return
 	}
 	keys := strings.Split(ordering, ",")
-	for _, k := range keys {
-		name := strings.TrimPrefix(k, "-")
-		if len(items) > 0 {
-			if _, ok := items[0][name]; !ok {
-				return fmt.Errorf("unknown ordering field %q", name)
-			}
-		}
-	}
 	sort.SliceStable(items, func(i, j int) bool {
 		for _, k := range keys {
 			name := strings.TrimPrefix(k, "-")
@@ -301,7 +292,6 @@ func orderItems(items []map[string]any, ordering string) error {
 		}
 		return false
 	})
-	return nil
 }
 
 func compareValues(a, b any) int {
@@ -338,8 +328,8 @@ func contains(term string, values ...string) bool {
 	return false
 }
 
-// boolQuery reads a boolean filter; ok is false when the parameter is
-// absent.
+// boolQuery reads a boolean filter. It returns ok false when the parameter
+// is absent.
 func (c *call) boolQuery(name string) (value, ok bool) {
 	v := c.query.Get(name)
 	if v == "" {
@@ -363,8 +353,8 @@ func decodeFields(body []byte) (fields, error) {
 	return fs, nil
 }
 
-// get decodes property name into dst when present; JSON null leaves the
-// zero value. It returns whether the property was present.
+// get decodes property name into dst when present, but JSON null leaves
+// dst unchanged. It returns whether the property was present.
 func (fs fields) get(name string, dst any) (bool, error) {
 	raw, ok := fs[name]
 	if !ok {

@@ -32,21 +32,21 @@ import (
 // Options configures a fake. The zero value is ready to use.
 type Options struct {
 	// SchemaPath overrides where authentik's OpenAPI description is read
-	// from; see [SchemaPath].
+	// from, as described at [SchemaPath].
 	SchemaPath string
-	// Token is the bearer token with full access; DefaultToken when empty.
+	// Token is the bearer token with full access, DefaultToken when empty.
 	Token string
 	// PageSize is the default page size of lists, 2 when zero, small so
 	// that clients must follow pagination.
 	PageSize int
 	// BaseURL is the external URL of the server, such as
 	// "https://127.0.0.1:8443", for setup URLs and the OIDC issuer. When
-	// empty, [Start] sets it; a handler served another way derives it from
-	// the first request.
+	// empty, [Start] sets it, and a handler served another way derives it
+	// from the first request.
 	BaseURL string
 	// PlainHTTP makes [Start] serve plain HTTP instead of TLS.
 	PlainHTTP bool
-	// Addr is the loopback address [Start] listens on; "127.0.0.1:0" when
+	// Addr is the loopback address [Start] listens on, "127.0.0.1:0" when
 	// empty.
 	Addr string
 }
@@ -60,8 +60,8 @@ const (
 	AccessFull Access = iota
 	// AccessReadOnly may read every object but write none: writes get 403.
 	AccessReadOnly
-	// AccessNone may only read its own user (core/users/me/); everything
-	// else gets 403.
+	// AccessNone may only read its own user (core/users/me/), and every
+	// other request gets 403.
 	AccessNone
 )
 
@@ -334,7 +334,7 @@ func (f *Fake) SetLatency(d time.Duration) {
 }
 
 // SetFault installs fn, called for every request with its 1-based sequence
-// number since the last [Fake.Reset]; nil removes it.
+// number since the last [Fake.Reset]. A nil fn removes it.
 func (f *Fake) SetFault(fn func(seq int, r *http.Request) Fault) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

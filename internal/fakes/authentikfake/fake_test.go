@@ -317,7 +317,7 @@ func TestFilters(t *testing.T) {
 	assertNoViolations(t, s)
 }
 
-func TestUndocumentedQueryParameterIsIgnoredAndRecorded(t *testing.T) {
+func TestUnknownQueryParameterRecorded(t *testing.T) {
 	s := startFake(t, Options{})
 	status, got := do(t, s, http.MethodGet, "/core/groups/?name__iexact=STAFF", nil)
 	if status != http.StatusOK {
@@ -349,7 +349,7 @@ func TestResponseViolationIsRecorded(t *testing.T) {
 	if _, err := s.AddProvider(Provider{Name: "P"}); err != nil {
 		t.Fatal(err)
 	}
-	// Tampering outside the API can store what the schema forbids; the
+	// Tampering outside the API can store what the schema forbids, so the
 	// response check must notice.
 	if err := s.UpdateProvider("P", func(p *Provider) { p.ClientType = "secret-agent" }); err != nil {
 		t.Fatal(err)
@@ -423,4 +423,24 @@ func TestAuthorization(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+func TestSchemaPath(t *testing.T) {
+	t.Setenv(SchemaEnv, "")
+	t.Setenv("GOMODCACHE", "/cache")
+	if got, _ := SchemaPath(""); got != "/cache/goauthentik.io/api/v3@v3.2025120.5/schema.yml" {
+		t.Errorf("path from GOMODCACHE = %q", got)
+	}
+	if got, _ := SchemaPath("/given.yml"); got != "/given.yml" {
+		t.Errorf("path from the option = %q, want /given.yml", got)
+	}
+
+	missing := t.TempDir() + "/missing.yml"
+	t.Setenv(SchemaEnv, missing)
+	if got, _ := SchemaPath(""); got != missing {
+		t.Errorf("path from %s = %q, want %q", SchemaEnv, got, missing)
+	}
+	if _, err := New(Options{}); err == nil || !strings.Contains(err.Error(), "missing.yml") {
+		t.Errorf("New with a missing schema: %v, want an error naming the file", err)
+	}
 }

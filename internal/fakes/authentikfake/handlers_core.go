@@ -112,7 +112,7 @@ func handleApplicationUpdate(c *call) *response {
 
 // writeApplication creates an application (existing nil) or updates one.
 // Properties absent from the body keep their values, as in authentik for
-// both PUT and PATCH; PUT and create also require name and slug.
+// both PUT and PATCH. PUT and create also require name and slug.
 func (c *call) writeApplication(existing *Application) *response {
 	fs, err := decodeFields(c.body)
 	if err != nil {

@@ -143,7 +143,7 @@ func newOAuth2Provider() Provider {
 }
 
 // writeProvider creates an OAuth2 provider (existing nil) or updates one.
-// Properties absent from the body keep their values; create and PUT also
+// Properties absent from the body keep their values. Create and PUT also
 // require name, authorization_flow, invalidation_flow and redirect_uris.
 func (c *call) writeProvider(existing *Provider) *response {
 	fs, err := decodeFields(c.body)

@@ -22,7 +22,7 @@ type Server struct {
 	// URL is the server's origin, such as "https://127.0.0.1:41234".
 	URL string
 	// CACertPEM is the PEM certificate of the CA that signed the server's
-	// certificate, for clients to trust; nil with Options.PlainHTTP.
+	// certificate, for clients to trust. It is nil with Options.PlainHTTP.
 	CACertPEM []byte
 
 	srv  *httptest.Server

@@ -70,14 +70,18 @@ type Keypair struct {
 	Managed string
 }
 
-// KeyID returns the JWKS "kid" authentik gives tokens signed with the
-// keypair: the hex MD5 of the PEM private key, or "" without a key.
+// KeyID returns the JWKS "kid" of tokens signed with the keypair, derived
+// as authentik derives it: the hex MD5 of the PKCS #8 PEM private key. It
+// returns "" without a key.
 func (k Keypair) KeyID() string {
 	if k.Key == nil {
 		return ""
 	}
-	block := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k.Key)})
-	sum := md5.Sum(block)
+	der, err := x509.MarshalPKCS8PrivateKey(k.Key)
+	if err != nil {
+		return ""
+	}
+	sum := md5.Sum(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -100,7 +104,7 @@ type Group struct {
 }
 
 // Provider is a provider of any type. Only OAuth2 providers (Type
-// "oauth2") are served by the providers/oauth2/ endpoints; other types
+// "oauth2") are served by the providers/oauth2/ endpoints. Other types
 // exist so that name uniqueness across types can be tested.
 type Provider struct {
 	PK                 int
@@ -179,7 +183,7 @@ var (
 )
 
 // sharedSeedKey returns one RSA-2048 key per process for the seeded
-// self-signed keypair, because generating one takes tens of milliseconds
+// self-signed keypair, because generating one can take a tenth of a second
 // and tests start many fakes. Keypairs added later get keys of their own.
 func sharedSeedKey() (*rsa.PrivateKey, error) {
 	seedKeyOnce.Do(func() {
