@@ -13,7 +13,7 @@ import (
 const planMarker = "<!-- meshcentral-authentik:plan -->"
 
 // commentPages serves the comments of issue 7 in pages of three, with Link
-// headers, and returns the stub. Comment IDs are 100 + position.
+// headers, and returns the stub. Each comment ID is 100 plus its index.
 func commentPages(t *testing.T, bodies []string) *stubAPI {
 	t.Helper()
 	s := newStub(t)

@@ -59,9 +59,10 @@ const (
 
 // Messages GitHub sends for the cases that get a hint.
 const (
-	msgNotAccessible  = "Resource not accessible by integration"
-	msgActionsNoPulls = "GitHub Actions is not permitted to create or approve pull requests"
-	msgPullExists     = "A pull request already exists"
+	msgNotAccessible    = "Resource not accessible by integration"
+	msgNotAccessiblePAT = "Resource not accessible by personal access token"
+	msgActionsNoPulls   = "GitHub Actions is not permitted to create or approve pull requests"
+	msgPullExists       = "A pull request already exists"
 )
 
 // Hints for the known causes.
@@ -166,6 +167,8 @@ func hintFor(e *APIError, sc scope) string {
 		return hintBadCredentials
 	case e.Status == http.StatusNotFound && sc == scopeRepo:
 		return hintRepoNotFound
+	case e.Status == http.StatusForbidden && strings.Contains(text, msgNotAccessiblePAT):
+		return patHint(sc)
 	case e.Status != http.StatusForbidden || !strings.Contains(text, msgNotAccessible):
 		return ""
 	}
@@ -182,6 +185,22 @@ func hintFor(e *APIError, sc scope) string {
 		return hintComments
 	}
 	return ""
+}
+
+// patHint names the fine-grained token permission that a refused request
+// needs.
+func patHint(sc scope) string {
+	permission := map[scope]string{
+		scopeSecrets:   "Secrets: read and write",
+		scopeVariables: "Variables: read and write",
+		scopeContents:  "Contents: read and write",
+		scopePulls:     "Pull requests: read and write",
+		scopeComments:  "Pull requests: read and write",
+	}[sc]
+	if permission == "" {
+		return ""
+	}
+	return fmt.Sprintf("the personal access token lacks %q on this repository: grant it, or use a GitHub App installation token", permission)
 }
 
 // isStatus reports whether err is an API failure with the given status.

@@ -250,8 +250,8 @@ func TestFakeEnsurePullRequestActionsNotPermitted(t *testing.T) {
 	}
 }
 
-// hideFirstPullList puts a proxy in front of the fake that answers the first
-// pull request listing with an empty page, as GitHub can just after another
+// hideFirstPullList puts a proxy in front of the fake that returns an empty
+// page for the first pull request listing, as GitHub can just after another
 // run opened the pull request.
 func hideFirstPullList(t *testing.T, srv *githubfake.Server) string {
 	t.Helper()
@@ -457,4 +457,19 @@ func mustOpenPull(t *testing.T, srv *githubfake.Server) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+func TestFakePersonalTokenHint(t *testing.T) {
+	t.Parallel()
+	perms := githubfake.FullAccess("someone")
+	perms.Variables = githubfake.Read
+	_, c := newFake(t, perms)
+
+	err := c.PutVariable(context.Background(), testRepo, "", "MESHCENTRAL_ISSUER", "https://auth.example.test/")
+	if err == nil {
+		t.Fatal("PutVariable with read-only variables succeeded")
+	}
+	if !strings.Contains(err.Error(), `lacks "Variables: read and write"`) {
+		t.Errorf("error %q lacks the permission hint", err)
+	}
 }

@@ -45,7 +45,7 @@ func (s *stubAPI) handle(pattern string, h func(w http.ResponseWriter, r *http.R
 	})
 }
 
-// json registers a route that answers status with v.
+// json registers a route that responds with status and v.
 func (s *stubAPI) json(pattern string, status int, v any) {
 	s.handle(pattern, func(w http.ResponseWriter, _ *http.Request, _ []byte) { writeJSONStatus(w, status, v) })
 }
@@ -117,7 +117,7 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// repoJSON is the part of a repository answer the client reads.
+// repoJSON returns the repository fields the client reads.
 func repoJSON(id int64, fullName, defaultBranch string) map[string]any {
 	return map[string]any{"id": id, "full_name": fullName, "default_branch": defaultBranch}
 }
