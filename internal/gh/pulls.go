@@ -59,8 +59,8 @@ type PullRequestResult struct {
 // they differ. A second call with the same spec sends no write request and
 // reports OperationNone.
 //
-// When the base already holds the content, nothing is written and the
-// result has Operation OperationNone and no number; a pull request left from
+// When the base already contains the content, nothing is written and the
+// result has Operation OperationNone and no number. A pull request left from
 // an earlier run is then for the caller to close (FindPullRequest,
 // ClosePullRequest).
 func (c *Client) EnsurePullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (*PullRequestResult, error) {
@@ -469,9 +469,9 @@ func (c *Client) ClosePullRequest(ctx context.Context, repo Repo, number int, br
 	err = c.call(ctx, func() (*github.Response, error) {
 		return c.api.Git.DeleteRef(ctx, repo.Owner, repo.Name, "heads/"+branch)
 	})
-	gone := isStatus(err, http.StatusNotFound) ||
+	alreadyDeleted := isStatus(err, http.StatusNotFound) ||
 		(isStatus(err, http.StatusUnprocessableEntity) && hasMessage(err, "Reference does not exist"))
-	if err != nil && !gone {
+	if err != nil && !alreadyDeleted {
 		return fmt.Errorf("%s: delete branch %q: %w", step, branch, apiError(err, scopeContents))
 	}
 	return nil
