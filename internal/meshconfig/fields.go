@@ -104,9 +104,9 @@ func (fe *fieldEditor) nested(oidc *node, client *member, path string) error {
 			fe.p.remove(oidc, m)
 			removed = append(removed, m.key)
 			before := fe.display(m.value)
-			fe.changes = append(fe.changes, change.Entry{
+			fe.record(change.Entry{
 				Kind: Kind, Name: fe.doc.path, Field: join(path, m.key), Before: before, Action: change.Delete,
-				Sensitive: strings.EqualFold(k, "clientsecret") && before != fe.d.KnownSecretPlaceholder,
+				Sensitive: fe.sensitive(k, before, ""),
 			})
 		}
 	}
@@ -203,7 +203,7 @@ func (fe *fieldEditor) set(obj *node, parent, key string, want value) error {
 		fe.p.replace(obj, m, want)
 	}
 	e.Sensitive = fe.sensitive(key, e.Before, e.After)
-	fe.changes = append(fe.changes, e)
+	fe.record(e)
 	return nil
 }
 
@@ -221,10 +221,19 @@ func (fe *fieldEditor) created(path, key string, v value) {
 		return
 	}
 	after := displayValue(v)
-	fe.changes = append(fe.changes, change.Entry{
+	fe.record(change.Entry{
 		Kind: Kind, Name: fe.doc.path, Field: path, After: after, Action: change.Create,
 		Sensitive: fe.sensitive(key, "", after),
 	})
+}
+
+// record appends an entry, clearing the values of a sensitive one so that
+// no secret leaves the package.
+func (fe *fieldEditor) record(e change.Entry) {
+	if e.Sensitive {
+		e.Before, e.After = "", ""
+	}
+	fe.changes = append(fe.changes, e)
 }
 
 // sensitive reports whether an entry for key may show a secret: a client

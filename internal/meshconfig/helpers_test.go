@@ -179,22 +179,37 @@ func memberLines(doc *document, m *member) lineRange {
 // member changes the comma of its neighbour.
 func checkConfined(t *testing.T, in, out []byte, domain string) {
 	t.Helper()
-	inDoc, err := loadDocument("in", in)
+	problems, err := confinementProblems(in, out, domain)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+// confinementProblems lists the lines checkConfined objects to.
+func confinementProblems(in, out []byte, domain string) ([]string, error) {
+	inDoc, err := loadDocument("in", in)
+	if err != nil {
+		return nil, err
 	}
 	outDoc, err := loadDocument("out", out)
 	if err != nil {
-		t.Fatalf("the output does not parse: %v", err)
+		return nil, fmt.Errorf("the output does not parse: %w", err)
 	}
 	inBP, err := locate(inDoc, domain)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	outBP, err := locate(outDoc, domain)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
+	if outBP.strategies == nil {
+		return nil, fmt.Errorf("the output has no %s", outBP.strategiesPath)
+	}
+	var problems []string
 	var outAllowed lineRange
 	switch {
 	case inBP.domain != nil:
@@ -234,21 +249,17 @@ func checkConfined(t *testing.T, in, out []byte, domain string) {
 				}
 			}
 		}
-		// Appending after a member that ends with a bracket aligns the old
-		// bracket with the new block's closing one: the hunk starts with
-		// "X," and the unchanged line after it is "X".
-		if !commaOnly[0] && end < len(ops) {
-			next, first := ops[end], hunk[0]
-			switch {
-			case first.kind == '+' && differsByComma(b[first.b], b[next.b]):
-				commaOnly[0] = true
-				if !outAllowed.has(next.b + 1) {
-					t.Errorf("output line %d changed outside the block: %s", next.b+1, visible(b[next.b]))
-				}
-			case first.kind == '-' && differsByComma(a[first.a], a[next.a]):
-				commaOnly[0] = true
-				if !inAllowedHas(inAllowed, next.a+1) {
-					t.Errorf("input line %d changed outside the block: %s", next.a+1, visible(a[next.a]))
+		// Appending after, or removing after, a member that ends with a
+		// bracket can align that bracket with another one: "X," is removed
+		// or added, and an unchanged "X" follows within the block.
+		for i, op := range hunk {
+			for k := end; !commaOnly[i] && k < len(ops) && k < end+3 && ops[k].kind == ' '; k++ {
+				next := ops[k]
+				switch {
+				case op.kind == '+' && differsByComma(b[op.b], b[next.b]) && outAllowed.has(next.b+1):
+					commaOnly[i] = true
+				case op.kind == '-' && differsByComma(a[op.a], a[next.a]) && inAllowedHas(inAllowed, next.a+1):
+					commaOnly[i] = true
 				}
 			}
 		}
@@ -257,16 +268,16 @@ func checkConfined(t *testing.T, in, out []byte, domain string) {
 				continue
 			}
 			if op.kind == '+' && !outAllowed.has(op.b+1) {
-				t.Errorf("output line %d changed outside the block (lines %d-%d): %s", op.b+1, outAllowed.first, outAllowed.last, visible(b[op.b]))
+				problems = append(problems, fmt.Sprintf("output line %d changed outside the block (lines %d-%d): %s",
+					op.b+1, outAllowed.first, outAllowed.last, visible(b[op.b])))
 			}
 			if op.kind == '-' && !inAllowedHas(inAllowed, op.a+1) {
-				{
-					t.Errorf("input line %d changed outside the block: %s", op.a+1, visible(a[op.a]))
-				}
+				problems = append(problems, fmt.Sprintf("input line %d changed outside the block: %s", op.a+1, visible(a[op.a])))
 			}
 		}
 		start = end
 	}
+	return problems, nil
 }
 
 func inAllowedHas(ranges []lineRange, line int) bool {

@@ -69,9 +69,12 @@ type node struct {
 	// start and end delimit the value's bytes: for containers, start is the
 	// opening bracket and end-1 the closing one.
 	start, end int
-	str        string // decoded content of a string
-	members    []*member
-	elems      []*node
+	// owner is where the value's line position is judged: the key of the
+	// member holding it, or the value itself in an array or at the top.
+	owner   int
+	str     string // decoded content of a string
+	members []*member
+	elems   []*node
 }
 
 // member is one key of an object with its value.
@@ -136,6 +139,7 @@ func parse(path string, text []byte) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
+	root.owner = root.start
 	p.skipSpace()
 	if p.pos < len(p.src) {
 		return nil, p.errAt(p.pos, fmt.Sprintf("unexpected %s after the end of the top-level value", p.describe(p.pos)))
@@ -265,6 +269,7 @@ func (p *parser) object() (*node, error) {
 		if m.value, err = p.value(); err != nil {
 			return nil, err
 		}
+		m.value.owner = m.keyStart
 		n.members = append(n.members, m)
 		done, err := p.separator('}')
 		if err != nil {
@@ -297,6 +302,7 @@ func (p *parser) array() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
+		v.owner = v.start
 		n.elems = append(n.elems, v)
 		done, err := p.separator(']')
 		if err != nil {
@@ -384,7 +390,7 @@ func (p *parser) number() (*node, error) {
 }
 
 // string consumes a string token and returns its decoded content. Invalid
-// UTF-8 is kept as is: Node decodes the file leniently and so does this.
+// UTF-8 is accepted and decoded as U+FFFD, as Node and encoding/json do.
 func (p *parser) string() (string, error) {
 	p.pos++ // opening quote
 	start := p.pos
@@ -397,10 +403,14 @@ func (p *parser) string() (string, error) {
 		switch {
 		case c == '"':
 			p.pos++
-			if b == nil {
-				return string(p.src[start : p.pos-1]), nil
+			s := string(p.src[start : p.pos-1])
+			if b != nil {
+				s = b.String()
 			}
-			return b.String(), nil
+			if !utf8.ValidString(s) {
+				s = string([]rune(s)) // each invalid byte becomes U+FFFD
+			}
+			return s, nil
 		case c < 0x20:
 			return "", p.errAt(p.pos, "control character in a string (write it as an escape such as \\n)")
 		case c == '\\':

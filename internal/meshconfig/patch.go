@@ -133,6 +133,7 @@ type style struct {
 	nl     string
 	unit   string
 	colon  string // between a key and its value, such as ": "
+	comma  string // after a comma on one line, such as " "
 	inline bool   // the surrounding object sits on one line
 }
 
@@ -148,7 +149,7 @@ func (s style) render(v value, indent string) string {
 			for i, f := range v.fields {
 				parts[i] = quote(f.key) + s.colon + s.render(f.val, indent)
 			}
-			return "{" + strings.Join(parts, ", ") + "}"
+			return "{" + strings.Join(parts, ","+s.comma) + "}"
 		}
 		return "{" + s.members(v.fields, indent+s.unit, s.nl) + s.nl + indent + "}"
 	case kindArray:
@@ -162,7 +163,7 @@ func (s style) render(v value, indent string) string {
 			parts[i] = s.render(e, indent+s.unit)
 		}
 		if flat || s.inline {
-			return "[" + strings.Join(parts, ", ") + "]"
+			return "[" + strings.Join(parts, ","+s.comma) + "]"
 		}
 		return "[" + s.nl + indent + s.unit + strings.Join(parts, ","+s.nl+indent+s.unit) + s.nl + indent + "]"
 	default:
@@ -232,14 +233,45 @@ func (p *patcher) colon(obj *node) string {
 	return ": "
 }
 
+// comma returns what follows a comma between members on one line in obj,
+// or in the file's first object that has such members.
+func (p *patcher) comma(obj *node) string {
+	var found string
+	ok := false
+	var walk func(n *node)
+	walk = func(n *node) {
+		if ok || n.kind != kindObject {
+			return
+		}
+		for i := 1; i < len(n.members); i++ {
+			sep := string(p.doc.text[n.members[i-1].value.end:n.members[i].keyStart])
+			if !strings.ContainsAny(sep, "\r\n") {
+				found, ok = strings.TrimPrefix(sep, ","), true
+				return
+			}
+		}
+		for _, m := range n.members {
+			walk(m.value)
+		}
+	}
+	walk(obj)
+	walk(p.doc.root)
+	if !ok && !strings.Contains(p.colon(obj), " ") {
+		return ""
+	}
+	if !ok {
+		return " "
+	}
+	return found
+}
+
 func (p *patcher) style(obj *node, inline bool) style {
-	return style{nl: p.doc.nl, unit: p.doc.unit, colon: p.colon(obj), inline: inline}
+	return style{nl: p.doc.nl, unit: p.doc.unit, colon: p.colon(obj), comma: p.comma(obj), inline: inline}
 }
 
 // replace swaps the value of m for v.
 func (p *patcher) replace(obj *node, m *member, v value) {
-	indent, _ := p.doc.indentAt(m.keyStart)
-	_, ownLine := p.doc.indentAt(m.keyStart)
+	indent, ownLine := p.doc.indentAt(m.keyStart)
 	text := p.style(obj, !ownLine).render(v, indent)
 	p.edits = append(p.edits, edit{start: m.value.start, end: m.value.end, text: text})
 }
@@ -265,11 +297,16 @@ func (p *patcher) objectEdits(op *objectPatch) []edit {
 		}
 	}
 	if last < 0 {
-		// Empty, or every member removed: rewrite the inside.
+		// Empty, or every member removed: rewrite the inside, on one line
+		// when the object's key shares its line with other text.
 		inside := ""
-		if len(op.added) > 0 {
-			indent, _ := p.doc.indentAt(obj.start)
-			s := p.style(obj, false)
+		indent, ownLine := p.doc.indentAt(obj.owner)
+		s := p.style(obj, !ownLine)
+		switch {
+		case len(op.added) == 0:
+		case s.inline:
+			inside = strings.TrimPrefix(s.members(op.added, "", s.comma), s.comma)
+		default:
 			inside = s.members(op.added, indent+s.unit, s.nl) + s.nl + indent
 		}
 		return []edit{{start: obj.start + 1, end: obj.end - 1, text: inside}}
@@ -287,7 +324,7 @@ func (p *patcher) objectEdits(op *objectPatch) []edit {
 		s := p.style(obj, !ownLine)
 		lead := s.nl
 		if !ownLine {
-			indent, lead = "", " "
+			indent, lead = "", s.comma
 			if last > 0 {
 				prev := obj.members[last-1]
 				lead = strings.TrimPrefix(string(text[prev.value.end:anchor.keyStart]), ",")
