@@ -4,10 +4,10 @@
 //
 // MeshCentral reads the file with Node's JSON.parse after removing a UTF-8
 // byte order mark, then lower-cases every key. The package follows the
-// same rules: input must be strict JSON (a [SyntaxError] names the line and
-// column otherwise), and keys are matched case-insensitively, so the block
-// MeshCentral uses is the one edited and no key is ever added beside a twin
-// that differs only in case.
+// same rules. Input must be strict JSON, or a [SyntaxError] names the line
+// and column. Keys are matched case-insensitively, so the edited block is
+// the one MeshCentral uses, and no key is added beside a twin that differs
+// only in case.
 //
 // Start with [RedirectURI] to compute the callback both sides must agree
 // on, then [Edit] to produce the new file and its change list. [Render]
@@ -34,8 +34,8 @@ const Kind = "config.json"
 // Desired is the oidc block a run wants for one domain.
 type Desired struct {
 	// Domain is the domain key, "" for the default domain. It is matched
-	// case-insensitively; a new domain is written lower-cased, as
-	// MeshCentral uses it.
+	// case-insensitively, and a new domain is written lower-cased because
+	// MeshCentral lower-cases domain names.
 	Domain string
 	// Issuer is the authentik issuer URL,
 	// https://auth.example.com/application/o/<slug>/.
@@ -48,12 +48,12 @@ type Desired struct {
 	RedirectURI  string
 	NewAccounts  bool
 	// AdminGroups and RequiredGroups fill groups.siteadmin and
-	// groups.required; an empty list removes the key, because an empty
-	// required list would refuse everyone.
+	// groups.required. An empty list removes its key, with a warning for
+	// required.
 	AdminGroups, RequiredGroups []string
 	SyncGroups                  bool
-	// GroupsSet writes the groups block; leave it false to keep whatever
-	// the file has.
+	// GroupsSet writes the groups block. When it is false the file's
+	// groups block is left as it is.
 	GroupsSet bool
 	// KnownSecretPlaceholder is the placeholder text. A client secret in
 	// the file that is neither this nor another template placeholder is
@@ -71,7 +71,7 @@ type Result struct {
 	// spelled as in the file, such as
 	// domains[""].authStrategies.oidc.client.client_id.
 	Changes []change.Entry
-	// Warnings are problems for the log; they never contain secret values.
+	// Warnings are problems for the log. They contain no secret values.
 	Warnings []string
 	// Notes are sentences for the pull request body explaining changes
 	// beyond setting values.
@@ -103,8 +103,12 @@ func (e *DuplicateKeyError) Error() string {
 	for i, k := range e.Keys {
 		parts[i] = fmt.Sprintf("%q (line %d)", k, e.Lines[i])
 	}
-	return fmt.Sprintf("edit %q: %s has keys %s that MeshCentral reads as one key after lower-casing; keep one of them",
-		e.Path, e.Parent, strings.Join(parts, " and "))
+	parent := e.Parent
+	if parent == "" {
+		parent = "the top-level object"
+	}
+	return fmt.Sprintf("edit %q: %s has keys %s that MeshCentral reads as one key after lower-casing, so keep one of them",
+		e.Path, parent, strings.Join(parts, " and "))
 }
 
 // DNSDomainError reports an edit that would give a domain with its own dns
@@ -128,9 +132,9 @@ func (e *DNSDomainError) Error() string {
 
 // Edit returns the file with the oidc block of d.Domain set to d. path
 // names the file in messages and change entries. src must be strict JSON
-// of at most MaxSize bytes; errors are a *SyntaxError, a
-// *DuplicateKeyError, a *DNSDomainError or a plain error for other shapes
-// the edit cannot handle (a domain that is not an object, say). On error no
+// of at most MaxSize bytes. Errors are a *SyntaxError, a
+// *DuplicateKeyError, a *DNSDomainError, or a plain error for shapes the
+// edit cannot handle, such as a domain that is not an object. On error no
 // partial result is returned.
 func Edit(path string, src []byte, d Desired) (*Result, error) {
 	if err := d.validate(); err != nil {

@@ -281,6 +281,7 @@ func TestEditErrors(t *testing.T) {
 		{"domain not object", `{"domains": {"": "x"}}`, `domains[""] is a string, not an object`},
 		{"oidc not object", `{"domains": {"": {"authStrategies": {"oidc": true}}}}`, `authStrategies.oidc is a boolean, not an object`},
 		{"client not object", `{"domains": {"": {"authStrategies": {"oidc": {"client": []}}}}}`, `oidc.client is an array, not an object`},
+		{"top-level twins", "{\n\"domains\": {},\n\"Domains\": {}}", `the top-level object has keys "domains" (line 2) and "Domains" (line 3)`},
 		{"field twins", `{"domains": {"": {"authStrategies": {"oidc": {"clientid": "a", "ClientId": "b"}}}}}`, `"clientid" (line 1) and "ClientId" (line 1)`},
 	}
 	for _, tt := range tests {

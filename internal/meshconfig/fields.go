@@ -75,8 +75,8 @@ func (fe *fieldEditor) clientFields() []field {
 	}
 }
 
-// issuer sets the issuer: a string, or the issuer key of an issuer object
-// that also carries endpoint metadata.
+// issuer sets the issuer string, or the issuer key inside an issuer object
+// that also contains endpoint metadata.
 func (fe *fieldEditor) issuer(oidc *node, path string) error {
 	m, err := fe.doc.unique(oidc, path, "issuer")
 	if err != nil {
@@ -165,7 +165,7 @@ func (fe *fieldEditor) groups(oidc *node, path string) error {
 			fe.p.remove(m.value, old)
 			if l.key == "required" {
 				fe.warnings = append(fe.warnings, fmt.Sprintf(
-					"%s: %s is removed because required-groups is empty; any user authentik lets through can now sign in",
+					"%s: %s is removed because required-groups is empty, so any user that authentik authorizes can sign in",
 					fe.doc.path, join(gpath, old.key)))
 			}
 			fe.changes = append(fe.changes, change.Entry{
@@ -183,8 +183,8 @@ func (fe *fieldEditor) groups(oidc *node, path string) error {
 	return fe.set(m.value, gpath, "sync", boolValue(fe.d.SyncGroups))
 }
 
-// set makes obj[key] equal to want, matching the key case-insensitively
-// and keeping its spelling; a missing key is added with this spelling.
+// set makes obj[key] equal to want. It matches the key case-insensitively
+// and keeps the file's spelling. A missing key is added as spelled here.
 func (fe *fieldEditor) set(obj *node, parent, key string, want value) error {
 	m, err := fe.doc.unique(obj, parent, key)
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 )
 
 // MaxSize is the largest config.json, in bytes, that Edit, RedirectURI and
-// Render accept. MeshCentral configs are a few kilobytes; a larger file is
-// almost certainly the wrong path.
+// Render accept. The MeshCentral configs seen so far are under 25 KB, so a
+// larger file is most likely the wrong path.
 const MaxSize = 1 << 20
 
 // maxDepth bounds nesting so that hostile input cannot exhaust the stack.
@@ -22,8 +22,8 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 
 // SyntaxError reports input that Node's JSON.parse, and so MeshCentral,
 // would refuse: comments, trailing commas, single quotes and the like.
-// Line and Column are 1-based; Column counts characters, not bytes, on the
-// line after a UTF-8 byte order mark is removed.
+// Line and Column are 1-based. Column counts characters, not bytes, after
+// a UTF-8 byte order mark is removed.
 type SyntaxError struct {
 	Path   string
 	Line   int

@@ -98,8 +98,8 @@ func stringsValue(list []string) value {
 
 func objectValue(fields ...field) value { return value{kind: kindObject, fields: fields} }
 
-// valueOf copies a parsed value so that it can be written elsewhere;
-// scalars keep their exact text, escapes included.
+// valueOf copies a parsed value so that it can be written elsewhere.
+// Scalars keep their exact text, escapes included.
 func valueOf(text []byte, n *node) value {
 	switch n.kind {
 	case kindObject:
@@ -137,7 +137,7 @@ type style struct {
 	inline bool   // the surrounding object sits on one line
 }
 
-// render writes v; indent is the indentation of the line the value starts on.
+// render writes v, where indent is the indentation of the line v starts on.
 func (s style) render(v value, indent string) string {
 	switch v.kind {
 	case kindObject:
@@ -193,8 +193,8 @@ type edit struct {
 	text       string
 }
 
-// objectPatch collects removals and additions for one object; they are
-// turned into edits together because they share commas.
+// objectPatch collects removals and additions for one object. They become
+// edits together because they share commas.
 type objectPatch struct {
 	obj     *node
 	removed map[*member]bool
@@ -285,7 +285,7 @@ func (p *patcher) add(obj *node, key string, v value) {
 
 // objectEdits turns the removals and additions of one object into edits.
 // Members before the last kept one are removed up to the next key, so the
-// next key takes their place on the line; members after it are removed
+// next key takes their place on the line. Members after it are removed
 // from the end of the last kept value, which drops their leading commas.
 // New members go after the last kept value, indented like it.
 func (p *patcher) objectEdits(op *objectPatch) []edit {
@@ -339,7 +339,7 @@ func (p *patcher) objectEdits(op *objectPatch) []edit {
 }
 
 // apply returns the document's text with every edit made. Edits must not
-// overlap; an insertion sorts before a removal that starts where it does.
+// overlap, and an insertion sorts before a removal at the same offset.
 func (p *patcher) apply() ([]byte, error) {
 	edits := append([]edit{}, p.edits...)
 	for _, op := range p.objects {

@@ -18,8 +18,8 @@ import (
 // and left out for the default domain and for a domain with its own dns
 // name, which is served at its host's root. The path of meshURL is ignored.
 //
-// The warnings report settings that would make MeshCentral's own callback,
-// and its other links, differ from meshURL: a settings.port other than the
+// The warnings report settings that make MeshCentral's own callback and
+// links differ from meshURL. These are a settings.port other than the
 // public port with no aliasPort (a reverse proxy in front), an aliasPort
 // other than the public port, and a host other than settings.cert or the
 // domain's dns name.
@@ -115,7 +115,8 @@ func portWarnings(doc *document, settings *member, publicPort int, uri string) [
 }
 
 // intSetting reads a port from settings, as a number or a numeric string,
-// and returns it with the key as spelled; 0 when absent or not a port.
+// and returns it with the key as spelled. The port is 0 when absent or
+// invalid.
 func intSetting(doc *document, settings *node, key string) (int, string) {
 	m := settings.effective(key)
 	if m == nil {

@@ -23,6 +23,9 @@ func Render(src []byte, placeholder, secret string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	// Replace inside string values only, on the encoded text, so that the
+	// rest of each string keeps its escapes.
 	encoded := strings.Trim(quote(placeholder), `"`)
 	escaped := strings.Trim(quote(secret), `"`)
 	p := &patcher{doc: doc}
@@ -45,9 +48,11 @@ func Render(src []byte, placeholder, secret string) ([]byte, error) {
 		}
 	}
 	walk(doc.root)
+
 	if len(p.edits) == 0 {
 		return nil, fmt.Errorf("render config.json: the placeholder %q is in no string value of the file", placeholder)
 	}
+
 	text, err := p.apply()
 	if err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ import (
 //go:embed schema/meshcentral-config-schema.json
 var schemaJSON []byte
 
-// schemaURL names the embedded schema inside the compiler; nothing is
+// schemaURL names the embedded schema inside the compiler. Nothing is
 // fetched.
 const schemaURL = "urn:meshcentral:config-schema"
 
@@ -25,7 +25,7 @@ var loadSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 		return nil, fmt.Errorf("read the embedded schema: %w", err)
 	}
 	c := jsonschema.NewCompiler()
-	c.UseLoader(refuseLoader{})
+	c.UseLoader(embeddedOnlyLoader{})
 	if err := c.AddResource(schemaURL, doc); err != nil {
 		return nil, fmt.Errorf("add the embedded schema: %w", err)
 	}
@@ -36,10 +36,10 @@ var loadSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	return sch, nil
 })
 
-// refuseLoader keeps the compiler from reading any other schema.
-type refuseLoader struct{}
+// embeddedOnlyLoader stops the compiler from loading any other schema.
+type embeddedOnlyLoader struct{}
 
-func (refuseLoader) Load(url string) (any, error) {
+func (embeddedOnlyLoader) Load(url string) (any, error) {
 	return nil, fmt.Errorf("load schema %q: only the embedded schema is available", url)
 }
 

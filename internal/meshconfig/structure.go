@@ -9,8 +9,8 @@ import (
 	"github.com/meshauth/meshcentral-authentik-action/internal/change"
 )
 
-// blockPath is where the oidc block of one domain is, or would be, with
-// each key spelled as in the file when it exists.
+// blockPath is the location of one domain's oidc block, found or to be
+// created, with each existing key spelled as in the file.
 type blockPath struct {
 	domains, domain, strategies, oidc *member
 	domainsNode                       *node
@@ -38,6 +38,7 @@ func locate(doc *document, domain string) (*blockPath, error) {
 			domainKey = bp.domain.key
 		}
 	}
+
 	bp.domainPath = bp.domainsPath + "[" + strconv.Quote(domainKey) + "]"
 	bp.strategiesPath = join(bp.domainPath, "authStrategies")
 	if bp.domain != nil {
@@ -51,6 +52,7 @@ func locate(doc *document, domain string) (*blockPath, error) {
 			return nil, err
 		}
 	}
+
 	bp.oidcPath = join(bp.strategiesPath, "oidc")
 	if bp.oidc != nil {
 		bp.oidcPath = join(bp.strategiesPath, bp.oidc.key)
@@ -119,10 +121,10 @@ func (pl *structurePlan) takeMisplaced(doc *document, bp *blockPath, p *patcher,
 	}
 	var moved []field
 	var dropped []string
-	taken := map[string]bool{}
+	present := map[string]bool{}
 	if bp.strategies != nil {
 		for _, m := range bp.strategies.value.members {
-			taken[strings.ToLower(m.key)] = true
+			present[strings.ToLower(m.key)] = true
 		}
 	}
 	for _, mm := range bp.domainsNode.find("authStrategies") {
@@ -139,11 +141,11 @@ func (pl *structurePlan) takeMisplaced(doc *document, bp *blockPath, p *patcher,
 			if lower == "oidc" && s.value.kind == kindObject {
 				pl.warnings = append(pl.warnings, secretWarnings(doc, s.value, join(mpath, s.key), d)...)
 			}
-			if taken[lower] || (lower == "oidc" && s.value.kind != kindObject) {
+			if present[lower] || (lower == "oidc" && s.value.kind != kindObject) {
 				dropped = append(dropped, s.key)
 				continue
 			}
-			taken[lower] = true
+			present[lower] = true
 			moved = append(moved, field{key: s.key, val: valueOf(doc.text, s.value)})
 			pl.changes = append(pl.changes, change.Entry{
 				Kind: Kind, Name: doc.path, Field: join(bp.strategiesPath, s.key),
@@ -176,8 +178,8 @@ func describe(n *node) string {
 	return "object with " + strings.Join(keys, ", ")
 }
 
-// checkDNS refuses to give a domain with its own dns name an oidc block
-// while the default domain has none; see DNSDomainError.
+// checkDNS returns a *DNSDomainError when the domain has its own dns name
+// and the default domain has no oidc block.
 func checkDNS(doc *document, bp *blockPath, domain string) error {
 	if bp.domain == nil || domain == "" {
 		return nil
