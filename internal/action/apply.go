@@ -4,88 +4,112 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/meshauth/meshcentral-authentik-action/internal/authentik"
 	"github.com/meshauth/meshcentral-authentik-action/internal/change"
 	"github.com/meshauth/meshcentral-authentik-action/internal/gh"
 )
 
-// apply makes the writes in an order that the next run can repair from any
-// crash point:
+// apply makes the writes so that the next run can repair from any crash
+// point. The client ID and secret of a new provider are generated before
+// anything is written, so three chains can run at once:
 //
-//  1. authentik: provider, application, bindings. The client ID and secret
-//     are generated before the create, so a crash after it leaves objects
-//     the next run adopts by slug and name.
-//  2. GitHub secrets, then the fingerprint variable. A crash between the two
-//     leaves a stale fingerprint, so the next run writes both secrets again.
-//  3. The config.json pull request, last, so it never points at credentials
-//     that are not stored yet.
+//   - authentik: provider, application, bindings. A crash leaves objects the
+//     next run adopts by slug and name.
+//   - GitHub secrets, then the fingerprint variable. A crash between them
+//     leaves a stale fingerprint, so the next run writes both secrets again;
+//     secrets written for a provider whose create then failed are replaced
+//     by the next run, which generates new credentials.
+//   - the pull request's tree and commit objects, which no branch points at
+//     yet, so they change nothing visible.
 //
-// With rotate-client-secret the new secret goes to GitHub first and to
-// authentik second; when authentik rejects it, the old secret is put back.
+// Only when all three have succeeded does the branch move and the pull
+// request open, so a pull request never points at credentials that are not
+// stored. With rotate-client-secret the new secret goes to GitHub first and
+// to authentik second; when authentik rejects it, the old secret is put back.
 func (r *runner) apply(ctx context.Context, ak *authentik.Client, g *gh.Client, st *state) error {
 	r.logList(st)
 	res := outcome{clientID: st.akPlan.ClientID, providerPK: st.akPlan.ProviderPK, operation: "none"}
-	changed := false
+	planned := credentials{st.akPlan.ClientID, st.effectiveSecret()}
 
-	r.gha.Group("Apply: authentik")
-	if hasPending(st.list, "authentik provider", "authentik application", "authentik policy binding") {
-		out, err := ak.Apply(ctx, st.akPlan)
-		if err != nil {
-			r.gha.EndGroup()
-			return err
-		}
-		mask(r.gha, out.ClientSecret)
-		res.clientID, res.providerPK = out.ClientID, out.ProviderPK
-		st.akPlan.ClientSecret = out.ClientSecret
-		changed = changed || out.Changed
-		r.gha.Noticef("authentik provider %q and application %q are in place (provider %d).", r.in.ProviderName, r.in.ApplicationSlug, out.ProviderPK)
-	} else {
-		r.gha.Infof("authentik already matches.")
+	var (
+		wg                     sync.WaitGroup
+		akErr, secErr, prepErr error
+		akOut                  *authentik.Result
+		prep                   *gh.PreparedCommit
+		secretsWritten         bool
+	)
+	akPending := hasPending(st.list, authentik.KindProvider, authentik.KindApplication, authentik.KindBinding)
+	if akPending {
+		wg.Go(func() { akOut, akErr = ak.Apply(ctx, st.akPlan) })
 	}
-	r.gha.EndGroup()
-
-	r.gha.Group("Apply: GitHub secrets")
-	if st.newSecret != "" {
-		if err := r.rotate(ctx, ak, g, st, res); err != nil {
-			r.gha.EndGroup()
-			return err
-		}
-		res.rotated = true
-		changed = true
-	} else if !st.idSecret.current || !st.secret.current || !st.fpFound {
-		if err := r.writeSecrets(ctx, g, st, res.clientID, st.akPlan.ClientSecret, !st.idSecret.current, !st.secret.current); err != nil {
-			r.gha.EndGroup()
-			return err
-		}
-		changed = true
-	} else {
-		r.gha.Infof("Secrets %s and %s are current.", r.in.ClientIDSecretName, r.in.ClientSecretSecretName)
+	switch {
+	case st.newSecret != "":
+		// Rotation needs the provider to exist, so it waits for no create.
+		wg.Go(func() {
+			secErr = r.rotate(ctx, ak, g, st, res)
+			secretsWritten = secErr == nil
+		})
+	case !st.idSecret.current || !st.secret.current || !st.fpFound:
+		wg.Go(func() {
+			secErr = r.writeSecrets(ctx, g, st, planned.id, planned.secret, !st.idSecret.current, !st.secret.current)
+			secretsWritten = secErr == nil
+		})
 	}
-	r.gha.EndGroup()
-
-	r.gha.Group("Apply: config.json pull request")
-	// The edit is computed again with the values authentik now holds: a
-	// concurrent run may have created the provider first, and a rotation
-	// changes an inline secret.
-	edit, err := r.editConfig(st, res.clientID)
-	if err != nil {
-		r.gha.EndGroup()
+	if st.configChanged() {
+		wg.Go(func() { prep, prepErr = g.PreparePullRequest(ctx, st.repo, r.pullSpec(st)) })
+	}
+	wg.Wait()
+	if err := firstError(akErr, secErr, prepErr); err != nil {
 		return err
 	}
-	st.edit = edit
-	op, err := r.applyPull(ctx, g, st, &res)
+
+	changed := secretsWritten
+	if akOut != nil {
+		mask(r.gha, akOut.ClientSecret)
+		res.clientID, res.providerPK = akOut.ClientID, akOut.ProviderPK
+		changed = changed || akOut.Changed
+		r.gha.Noticef("authentik provider %q and application %q are in place (provider %d).", r.in.ProviderName, r.in.ApplicationSlug, akOut.ProviderPK)
+		// A concurrent run created the provider first and this run adopted
+		// it: store its credentials and edit config.json for them instead.
+		if got := (credentials{akOut.ClientID, akOut.ClientSecret}); got != planned && st.newSecret == "" {
+			r.gha.Warningf("authentik provider %q was created by a concurrent run; using its credentials.", r.in.ProviderName)
+			st.akPlan.ClientID, st.akPlan.ClientSecret = got.id, got.secret
+			if err := r.writeSecrets(ctx, g, st, got.id, got.secret, true, true); err != nil {
+				return err
+			}
+			edit, err := r.editConfig(st, got.id)
+			if err != nil {
+				return err
+			}
+			st.edit = edit
+			prep = nil
+			if st.configChanged() {
+				if prep, err = g.PreparePullRequest(ctx, st.repo, r.pullSpec(st)); err != nil {
+					return err
+				}
+			}
+			changed = true
+		}
+	}
+
+	r.gha.Group("Apply: config.json pull request")
+	op, err := r.publishPull(ctx, g, st, prep, &res)
 	r.gha.EndGroup()
 	if err != nil {
 		return err
 	}
 	res.operation = op
+	res.rotated = st.newSecret != ""
 	changed = changed || op != "none"
-
 	res.changed = changed
 	r.report(st, res, changed, false)
 	return nil
 }
+
+// credentials are a client ID and secret, compared as a pair.
+type credentials struct{ id, secret string }
 
 // hasPending reports whether any entry of the given kinds needs a write.
 func hasPending(l change.List, kinds ...string) bool {
@@ -142,9 +166,30 @@ func (r *runner) rotate(ctx context.Context, ak *authentik.Client, g *gh.Client,
 	return nil
 }
 
-// applyPull opens or updates the pull request, or closes one that is no
-// longer needed.
-func (r *runner) applyPull(ctx context.Context, g *gh.Client, st *state, res *outcome) (string, error) {
+// pullSpec is the pull request for the edited config.json. Searched is set
+// because the read phase ran FindPullRequest with the same client.
+func (r *runner) pullSpec(st *state) gh.PullRequestSpec {
+	return gh.PullRequestSpec{
+		Base:          st.base,
+		Branch:        r.in.PullRequestBranch,
+		Path:          r.in.ConfigPath,
+		Content:       st.edit.Content,
+		CommitMessage: r.commitMessage(st),
+		Title:         r.in.PullRequestTitle,
+		Body:          r.pullBody(st),
+		Labels:        r.in.PullRequestLabels,
+		// NOTE: the branch head is read when the pull request is prepared,
+		// after config.json was read, so a commit to config.json landing in
+		// between (about a second) would be reverted by the pull request; its
+		// diff shows that to the reviewer. Checking would cost one request.
+		BaseChecked: true,
+		Searched:    true,
+	}
+}
+
+// publishPull opens or updates the pull request from the prepared commit,
+// or closes one that is no longer needed.
+func (r *runner) publishPull(ctx context.Context, g *gh.Client, st *state, prep *gh.PreparedCommit, res *outcome) (string, error) {
 	if !st.configChanged() {
 		if !st.hasPull {
 			r.gha.Infof("%s already matches on %s; no pull request needed.", r.in.ConfigPath, st.base)
@@ -158,22 +203,15 @@ func (r *runner) applyPull(ctx context.Context, g *gh.Client, st *state, res *ou
 		r.gha.Noticef("Closed pull request #%d: it is no longer needed.", st.openPull.Number)
 		return "closed", nil
 	}
-	pr, err := g.EnsurePullRequest(ctx, st.repo, gh.PullRequestSpec{
-		Base:          st.base,
-		Branch:        r.in.PullRequestBranch,
-		Path:          r.in.ConfigPath,
-		Content:       st.edit.Content,
-		CommitMessage: r.commitMessage(st),
-		Title:         r.in.PullRequestTitle,
-		Body:          r.pullBody(st),
-		Labels:        r.in.PullRequestLabels,
-	})
+	pr, err := g.PublishPullRequest(ctx, st.repo, r.pullSpec(st), prep)
 	if err != nil {
 		return "", err
 	}
 	res.pullNumber, res.pullURL = pr.Number, pr.URL
 	if pr.Operation != "none" {
 		r.gha.Noticef("Pull request #%d %s: %s", pr.Number, pr.Operation, pr.URL)
+	} else {
+		r.gha.Infof("Pull request #%d is up to date: %s", pr.Number, pr.URL)
 	}
 	return pr.Operation, nil
 }

@@ -114,36 +114,56 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 	}
 	st := &state{repo: repo}
 
-	// Round 1: the repository, config.json on the base branch (the default
-	// branch when base-branch is empty), and the environment when set.
-	var (
-		wg                       sync.WaitGroup
-		repoErr, fileErr, envErr error
-		found                    bool
-	)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		st.repoInfo, repoErr = g.Repository(ctx, repo)
-	}()
-	go func() {
-		defer wg.Done()
-		st.original, found, fileErr = g.ReadFile(ctx, repo, in.BaseBranch, in.ConfigPath)
-	}()
-	if in.SecretsEnvironment != "" {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			envErr = g.Environment(ctx, repo, in.SecretsEnvironment)
-		}()
+	// One concurrent round of reads: none of them depends on another. The
+	// authentik reads run now, and the plan is computed once config.json
+	// has given the redirect URI. An empty base-branch means the default
+	// branch, which the contents API and the pull request filter accept.
+	st.akDesired = authentik.Desired{
+		ApplicationName:   in.ApplicationName,
+		ApplicationSlug:   in.ApplicationSlug,
+		ApplicationGroup:  in.ApplicationGroup,
+		ProviderName:      in.ProviderName,
+		AuthorizationFlow: in.AuthorizationFlow,
+		InvalidationFlow:  in.InvalidationFlow,
+		SigningKey:        in.SigningKey,
+		AllowedGroups:     in.AllowedGroups,
+		LaunchURL:         in.MeshCentralURL.String() + "/",
 	}
+	var (
+		wg                                                            sync.WaitGroup
+		repoErr, envErr, akErr, fileErr, idErr, secErr, varErr, prErr error
+		found                                                         bool
+	)
+	wg.Go(func() { st.repoInfo, repoErr = g.Repository(ctx, repo) })
+	wg.Go(func() { st.original, found, fileErr = g.ReadFile(ctx, repo, in.BaseBranch, in.ConfigPath) })
+	if in.SecretsEnvironment != "" {
+		wg.Go(func() { envErr = g.Environment(ctx, repo, in.SecretsEnvironment) })
+	}
+	wg.Go(func() { st.akPlan, akErr = ak.Read(ctx, st.akDesired) })
+	wg.Go(func() {
+		st.idSecret.exists, idErr = g.SecretExists(ctx, repo, in.SecretsEnvironment, in.ClientIDSecretName)
+	})
+	wg.Go(func() {
+		st.secret.exists, secErr = g.SecretExists(ctx, repo, in.SecretsEnvironment, in.ClientSecretSecretName)
+	})
+	wg.Go(func() {
+		st.fpVariable, st.fpFound, varErr = g.Variable(ctx, repo, in.SecretsEnvironment, FingerprintVariableName(in.ClientSecretSecretName))
+	})
+	wg.Go(func() {
+		st.openPull, st.hasPull, prErr = g.FindPullRequest(ctx, repo, in.BaseBranch, in.PullRequestBranch)
+	})
 	wg.Wait()
-	if err := firstError(repoErr, envErr, fileErr); err != nil {
+	// The repository error comes first: a repository the token cannot see
+	// makes every other GitHub read fail too.
+	if err := firstError(repoErr, envErr, akErr, fileErr, idErr, secErr, varErr, prErr); err != nil {
 		return nil, err
 	}
 	st.base = in.BaseBranch
 	if st.base == "" {
 		st.base = st.repoInfo.DefaultBranch
+	}
+	if st.hasPull && st.openPull.Base != st.base {
+		return nil, fmt.Errorf("pull request #%d from %q targets %q, not %q: close it, or set base-branch to %q", st.openPull.Number, in.PullRequestBranch, st.openPull.Base, st.base, st.openPull.Base)
 	}
 	if !found {
 		return nil, fmt.Errorf("config-path %q not found on branch %q of %s: set config-path to the location of MeshCentral's config.json, or base-branch to the branch that has it", in.ConfigPath, st.base, repo)
@@ -157,49 +177,13 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 		return nil, withPath(in.ConfigPath, err)
 	}
 	st.redirect = redirect
+	st.akDesired.RedirectURI = redirect
 	for _, w := range warnings {
 		st.list.Warn(w)
 	}
-
-	// Round 2: authentik's state, the secrets, the fingerprint variable and
-	// an open pull request from an earlier run.
-	st.akDesired = authentik.Desired{
-		ApplicationName:   in.ApplicationName,
-		ApplicationSlug:   in.ApplicationSlug,
-		ApplicationGroup:  in.ApplicationGroup,
-		ProviderName:      in.ProviderName,
-		AuthorizationFlow: in.AuthorizationFlow,
-		InvalidationFlow:  in.InvalidationFlow,
-		SigningKey:        in.SigningKey,
-		AllowedGroups:     in.AllowedGroups,
-		LaunchURL:         in.MeshCentralURL.String() + "/",
-		RedirectURI:       redirect,
-	}
-	var akErr, idErr, secErr, varErr, prErr error
-	wg.Add(5)
-	go func() {
-		defer wg.Done()
-		st.akPlan, akErr = ak.Plan(ctx, st.akDesired)
-	}()
-	go func() {
-		defer wg.Done()
-		st.idSecret.exists, idErr = g.SecretExists(ctx, repo, in.SecretsEnvironment, in.ClientIDSecretName)
-	}()
-	go func() {
-		defer wg.Done()
-		st.secret.exists, secErr = g.SecretExists(ctx, repo, in.SecretsEnvironment, in.ClientSecretSecretName)
-	}()
-	go func() {
-		defer wg.Done()
-		st.fpVariable, st.fpFound, varErr = g.Variable(ctx, repo, in.SecretsEnvironment, FingerprintVariableName(in.ClientSecretSecretName))
-	}()
-	go func() {
-		defer wg.Done()
-		st.openPull, st.hasPull, prErr = g.FindPullRequest(ctx, repo, st.base, in.PullRequestBranch)
-	}()
-	wg.Wait()
-	if err := firstError(akErr, idErr, secErr, varErr, prErr); err != nil {
-		return nil, err
+	st.akPlan.Compute(redirect)
+	for _, w := range st.akPlan.Warnings {
+		st.list.Warn(w)
 	}
 	mask(r.gha, st.akPlan.ClientSecret)
 

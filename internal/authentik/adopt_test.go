@@ -51,7 +51,8 @@ func TestPlanAdoptionErrors(t *testing.T) {
 			name: "provider name taken by another type",
 			routes: map[string]func(http.ResponseWriter, *http.Request){
 				"GET /api/v3/providers/all/": reply(http.StatusOK, `{"pagination":{"next":0},"results":[
-					{"pk":9,"name":"Provider for MeshCentral","verbose_name":"Proxy Provider"}]}`),
+					{"pk":9,"name":"Provider for MeshCentral","verbose_name":"Proxy Provider",
+					 "meta_model_name":"authentik_providers_proxy.proxyprovider"}]}`),
 			},
 			want: `adopt authentik provider "Provider for MeshCentral": the name belongs to a provider of type "Proxy Provider" (pk 9)`,
 		},
@@ -61,8 +62,8 @@ func TestPlanAdoptionErrors(t *testing.T) {
 				"GET /api/v3/core/applications/meshcentral/": reply(http.StatusOK, `{"pk":"a1","slug":"meshcentral","name":"Mesh",
 					"provider":4,"provider_obj":{"pk":4,"name":"Old provider",
 					"meta_model_name":"authentik_providers_oauth2.oauth2provider"}}`),
-				"GET /api/v3/providers/oauth2/": reply(http.StatusOK, `{"pagination":{"next":0},"results":[
-					{"pk":5,"name":"Provider for MeshCentral","client_id":"c","redirect_uris":[]}]}`),
+				"GET /api/v3/providers/all/": reply(http.StatusOK, `{"pagination":{"next":0},"results":[
+					{"pk":5,"name":"Provider for MeshCentral","meta_model_name":"authentik_providers_oauth2.oauth2provider"}]}`),
 			},
 			want: `it uses provider "Old provider", and the provider-name "Provider for MeshCentral" belongs to another provider (pk 5)`,
 		},
@@ -104,11 +105,12 @@ func TestPlanAppWithoutProviderAdoptsNamedOne(t *testing.T) {
 	routes := minimalRoutes()
 	routes["GET /api/v3/core/applications/meshcentral/"] = reply(http.StatusOK,
 		`{"pk":"a1","slug":"meshcentral","name":"MeshCentral","provider":null,"meta_launch_url":"https://mesh.example.test/"}`)
-	routes["GET /api/v3/providers/oauth2/"] = reply(http.StatusOK, `{"pagination":{"next":0},"results":[
-		{"pk":5,"name":"Provider for MeshCentral","client_id":"existing-id","client_secret":"existing-secret",
+	routes["GET /api/v3/providers/all/"] = reply(http.StatusOK, `{"pagination":{"next":0},"results":[
+		{"pk":5,"name":"Provider for MeshCentral","meta_model_name":"authentik_providers_oauth2.oauth2provider"}]}`)
+	routes["GET /api/v3/providers/oauth2/5/"] = reply(http.StatusOK, `{"pk":5,"name":"Provider for MeshCentral","client_id":"existing-id","client_secret":"existing-secret",
 		 "client_type":"confidential","authorization_flow":"f1","invalidation_flow":"f2","signing_key":"k1",
 		 "property_mappings":["m1","m2","m3","extra"],"include_claims_in_id_token":true,
-		 "redirect_uris":[{"matching_mode":"strict","url":"https://mesh.example.test/auth-oidc-callback"}]}]}`)
+		 "redirect_uris":[{"matching_mode":"strict","url":"https://mesh.example.test/auth-oidc-callback"}]}`)
 	c, _ := newRecorded(t, routes)
 
 	p, err := c.Plan(context.Background(), testDesired())

@@ -92,6 +92,7 @@ type Plan struct {
 	provider *api.OAuth2Provider // current; nil: create
 	app      *api.Application    // current; nil: create
 	bindings []api.PolicyBinding // current bindings on the application
+	client   *Client
 }
 
 // Pending reports whether Apply has anything to write.
@@ -112,7 +113,8 @@ type stage1 struct {
 	scopes  []api.ScopeMapping
 	groups  []api.Group
 	app     *api.Application
-	named   []api.OAuth2Provider
+	// named is the provider of any type with the provider name, or nil.
+	named *api.Provider
 }
 
 // Plan reads the server's state and computes the changes. It makes no
@@ -123,6 +125,23 @@ func (c *Client) Plan(ctx context.Context, d Desired) (*Plan, error) {
 	if err := d.validate(); err != nil {
 		return nil, err
 	}
+	p, err := c.Read(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	p.Compute(d.RedirectURI)
+	return p, nil
+}
+
+// Read performs every read of [Client.Plan] but computes no changes, so a
+// caller can start it before it knows the redirect URI (which depends on
+// config.json) and finish with [Plan.Compute]. d.RedirectURI is ignored.
+func (c *Client) Read(ctx context.Context, d Desired) (*Plan, error) {
+	d.RedirectURI = "-"
+	if err := d.validate(); err != nil {
+		return nil, err
+	}
+	d.RedirectURI = ""
 	d.AllowedGroups = dedupe(d.AllowedGroups)
 
 	s, err := c.readStage1(ctx, d)
@@ -134,13 +153,19 @@ func (c *Client) Plan(ctx context.Context, d Desired) (*Plan, error) {
 		return nil, err
 	}
 
-	p := &Plan{desired: d, res: res, app: s.app, Issuer: c.Issuer(d.ApplicationSlug)}
+	p := &Plan{desired: d, res: res, app: s.app, Issuer: c.Issuer(d.ApplicationSlug), client: c}
 	if err := c.locate(ctx, p, s.named); err != nil {
 		return nil, err
 	}
-	p.compute()
-	c.addSecret(p.ClientSecret)
 	return p, nil
+}
+
+// Compute fills the change list for the provider's one redirect URI. It
+// sends no request; calling it again replaces the earlier result.
+func (p *Plan) Compute(redirectURI string) {
+	p.desired.RedirectURI = redirectURI
+	p.compute()
+	p.client.addSecret(p.ClientSecret)
 }
 
 // readStage1 runs the independent reads concurrently. The version error
@@ -159,7 +184,7 @@ func (c *Client) readStage1(ctx context.Context, d Desired) (*stage1, error) {
 			return
 		},
 		func() (err error) { s.app, err = c.readApplication(ctx, d.ApplicationSlug); return },
-		func() (err error) { s.named, err = c.providersNamed(ctx, d.ProviderName); return },
+		func() (err error) { s.named, err = c.anyProviderNamed(ctx, d.ProviderName); return },
 	)
 	if errs[0] != nil {
 		return nil, errs[0]
@@ -215,14 +240,11 @@ func resolve(s *stage1, d Desired) (*resolved, error) {
 // OAuth2 provider. Without an application, or one without a provider, the
 // OAuth2 provider named Desired.ProviderName is adopted unless another
 // application uses it. A name taken by a provider of another type, or by
-// another OAuth2 provider than the application's, is an error: authentik
-// keeps provider names unique across types.
-func (c *Client) locate(ctx context.Context, p *Plan, named []api.OAuth2Provider) error {
+// another provider than the application's, is an error: authentik keeps
+// provider names unique across types. The name lookup covers every
+// provider type in one request, so a fresh setup needs no second lookup.
+func (c *Client) locate(ctx context.Context, p *Plan, named *api.Provider) error {
 	d := p.desired
-	var byName *api.OAuth2Provider
-	if len(named) > 0 {
-		byName = &named[0]
-	}
 
 	var appProvider int32
 	if p.app != nil {
@@ -234,26 +256,28 @@ func (c *Client) locate(ctx context.Context, p *Plan, named []api.OAuth2Provider
 			appProvider = *pk
 		}
 	}
-	if appProvider != 0 && byName != nil && byName.Pk != appProvider {
+	if named != nil && named.MetaModelName != "" && named.MetaModelName != oauth2Model {
+		return fmt.Errorf("adopt authentik provider %q: the name belongs to a provider of %s (pk %d); provider names are unique across all types, so choose another provider-name",
+			d.ProviderName, providerType(named.VerboseName), named.Pk)
+	}
+	if appProvider != 0 && named != nil && named.Pk != appProvider {
 		return fmt.Errorf("adopt authentik application %q: it uses provider %q, and the provider-name %q belongs to another provider (pk %d); rename or delete one of them",
-			d.ApplicationSlug, p.app.ProviderObj.Name, d.ProviderName, byName.Pk)
+			d.ApplicationSlug, p.app.ProviderObj.Name, d.ProviderName, named.Pk)
 	}
 
-	// Second stage: the application's provider when the name did not find
-	// it, whether the name is free, and the application's bindings.
-	var fromApp *api.OAuth2Provider
-	var other *api.Provider
-	needName := byName == nil
+	// Second stage: the provider's OAuth2 settings and the application's
+	// bindings.
+	pk, name := appProvider, d.ProviderName
+	if pk != 0 {
+		name = p.app.ProviderObj.Name
+	} else if named != nil {
+		pk = named.Pk
+	}
+	var found *api.OAuth2Provider
 	errs := parallel(
 		func() (err error) {
-			if appProvider != 0 && byName == nil {
-				fromApp, err = c.readProvider(ctx, appProvider, p.app.ProviderObj.Name)
-			}
-			return
-		},
-		func() (err error) {
-			if needName {
-				other, err = c.anyProviderNamed(ctx, d.ProviderName)
+			if pk != 0 {
+				found, err = c.readProvider(ctx, pk, name)
 			}
 			return
 		},
@@ -269,24 +293,15 @@ func (c *Client) locate(ctx context.Context, p *Plan, named []api.OAuth2Provider
 	}
 
 	switch {
-	case appProvider != 0 && byName != nil:
-		p.provider = byName
-	case appProvider != 0:
-		if fromApp == nil {
-			return fmt.Errorf("adopt authentik application %q: its provider (pk %d) cannot be read as an OAuth2/OpenID provider", d.ApplicationSlug, appProvider)
-		}
-		p.provider = fromApp
-	case byName != nil:
-		if a := byName.AssignedApplicationSlug; a != "" && a != d.ApplicationSlug {
+	case pk != 0 && found == nil:
+		return fmt.Errorf("adopt authentik provider %q (pk %d): it cannot be read as an OAuth2/OpenID provider", name, pk)
+	case appProvider == 0 && found != nil:
+		if a := found.AssignedApplicationSlug; a != "" && a != d.ApplicationSlug {
 			return fmt.Errorf("adopt authentik provider %q: application %q uses it already; a provider serves one application, so choose another provider-name",
 				d.ProviderName, a)
 		}
-		p.provider = byName
 	}
-	if other != nil && (p.provider == nil || other.Pk != p.provider.Pk) {
-		return fmt.Errorf("adopt authentik provider %q: the name belongs to a provider of %s (pk %d); provider names are unique across all types, so choose another provider-name",
-			d.ProviderName, providerType(other.VerboseName), other.Pk)
-	}
+	p.provider = found
 
 	var onApp []api.PolicyBinding
 	for _, b := range p.bindings {
@@ -304,9 +319,13 @@ func (p *Plan) compute() {
 	w := p.providerWant()
 	var entries []change.Entry
 	if p.provider == nil {
-		p.ClientID = randomString(clientIDLength)
-		p.ClientSecret = d.NewClientSecret
-		if p.ClientSecret == "" {
+		// Generated once, so computing again keeps the same credentials.
+		if p.ClientID == "" {
+			p.ClientID = randomString(clientIDLength)
+		}
+		if d.NewClientSecret != "" {
+			p.ClientSecret = d.NewClientSecret
+		} else if p.ClientSecret == "" {
 			p.ClientSecret = randomString(clientSecretLength)
 		}
 		e, _ := providerCreate(w, r, p.ClientID, p.ClientSecret)

@@ -65,6 +65,28 @@ type Client struct {
 	keys      map[string]*publicKey
 	secrets   map[string]map[string]bool
 	variables map[string]variableState
+	// inflight serializes the cached reads per cache key, so concurrent
+	// callers wait for the first request instead of sending their own.
+	inflight map[string]*sync.Mutex
+	// pulls holds what FindPullRequest found, by repository and branch.
+	pulls map[string]*github.PullRequest
+}
+
+// single locks key and returns the unlock function. Cached reads take it
+// before looking at their cache.
+func (c *Client) single(key string) (unlock func()) {
+	c.mu.Lock()
+	if c.inflight == nil {
+		c.inflight = map[string]*sync.Mutex{}
+	}
+	m, ok := c.inflight[key]
+	if !ok {
+		m = &sync.Mutex{}
+		c.inflight[key] = m
+	}
+	c.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // New returns a Client for cfg. It sends no request.
@@ -148,6 +170,7 @@ type RepoInfo struct {
 // On a 404 the error states that the repository does not exist or that the
 // token cannot see it.
 func (c *Client) Repository(ctx context.Context, repo Repo) (*RepoInfo, error) {
+	defer c.single("repo\x00" + repo.String())()
 	c.mu.Lock()
 	info, ok := c.repos[repo.String()]
 	c.mu.Unlock()

@@ -15,7 +15,9 @@ import (
 
 // ReadFile returns the content of the file at filePath on ref, a branch, tag
 // or commit SHA (empty means the default branch). found is false when no file
-// is there. A directory, a symlink or a missing ref is an error.
+// is there, and also when the repository itself is not visible, because both
+// answer 404: callers that need to tell them apart call Repository, which
+// may run concurrently. A directory, a symlink or a missing ref is an error.
 func (c *Client) ReadFile(ctx context.Context, repo Repo, ref, filePath string) (content []byte, found bool, err error) {
 	step := fmt.Sprintf("read %q from %q", filePath, repo)
 	if ref != "" {
@@ -24,10 +26,6 @@ func (c *Client) ReadFile(ctx context.Context, repo Repo, ref, filePath string) 
 	if err := checkPath(filePath); err != nil {
 		return nil, false, fmt.Errorf("%s: %w", step, err)
 	}
-	if _, err := c.Repository(ctx, repo); err != nil {
-		return nil, false, fmt.Errorf("%s: %w", step, err)
-	}
-
 	file, found, err := c.contents(ctx, repo, ref, filePath)
 	if err != nil || !found {
 		return nil, found, wrapStep(step, err)

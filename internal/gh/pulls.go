@@ -2,7 +2,6 @@ package gh
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,6 +28,18 @@ type PullRequestSpec struct {
 	// Labels are added to the pull request when missing. Labels added by
 	// people are kept.
 	Labels []string
+	// BaseHead is the base branch's head as the caller read it together
+	// with the content it edited, so the commit builds on exactly that
+	// state. When nil, EnsurePullRequest reads the branch itself and
+	// returns OperationNone when the base already has Content.
+	BaseHead *BranchHead
+	// BaseChecked reports that the caller read the file on the base branch
+	// and found it different from Content, so the check is not repeated.
+	BaseChecked bool
+	// Searched reports that the caller ran FindPullRequest with this
+	// Client for the same base and branch, so its answer is reused instead
+	// of listing pull requests again.
+	Searched bool
 }
 
 // The operations a PullRequestResult reports.
@@ -39,12 +50,21 @@ const (
 )
 
 // PullRequestResult identifies the pull request and what happened to it.
+// BranchHead is the commit a branch points at and that commit's tree.
+type BranchHead struct {
+	Name      string
+	CommitSHA string
+	TreeSHA   string
+}
+
 type PullRequestResult struct {
 	// Number and URL are zero when no pull request is open.
 	Number int
 	URL    string
 	// Operation is OperationCreated, OperationUpdated or OperationNone.
 	Operation string
+	// Base is the branch the pull request targets.
+	Base string
 }
 
 // EnsurePullRequest makes one open pull request from spec.Branch into
@@ -53,14 +73,16 @@ type PullRequestResult struct {
 // The branch is one commit on top of the base head. It is created from the
 // base head when missing, and reset onto it (a forced ref update) when it is
 // behind the base or contains other content. Otherwise no commit is made. The
-// commit goes through the Git data API (blob, tree on the base tree, commit,
-// ref), so with a GitHub App token GitHub signs it as verified. Then the open
+// commit goes through the Git data API (a tree on the base tree with the
+// content inline, a commit, the ref), so with a GitHub App token GitHub
+// signs it as verified. Then the open
 // pull request is created, or its title, body and labels are edited where
 // they differ. A second call with the same spec sends no write request and
 // reports OperationNone.
 //
-// When the base already contains the content, nothing is written and the
-// result has Operation OperationNone and no number. A pull request left from
+// When spec.BaseHead is nil and the base already contains the content,
+// nothing is written and the result has Operation OperationNone and no
+// number. A pull request left from
 // an earlier run is then for the caller to close (FindPullRequest,
 // ClosePullRequest).
 func (c *Client) EnsurePullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (*PullRequestResult, error) {
@@ -76,23 +98,107 @@ func (c *Client) EnsurePullRequest(ctx context.Context, repo Repo, spec PullRequ
 		return nil, fmt.Errorf("%s: %w", step, err)
 	}
 
-	baseSHA, found, err := c.refSHA(ctx, repo, spec.Base)
+	prep, err := c.prepare(ctx, repo, spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", step, err)
 	}
-	if !found {
-		return nil, fmt.Errorf("%s: base branch %q not found", step, spec.Base)
+	return c.publish(ctx, repo, spec, prep, step)
+}
+
+// PreparedCommit is the commit a pull request needs, made but not yet on
+// any branch, so it changes nothing visible until PublishPullRequest.
+type PreparedCommit struct {
+	base *BranchHead
+	open *github.PullRequest
+	// sha is the new commit; empty when the branch already carries the
+	// content (upToDate) or the base already has it (noChange).
+	sha      string
+	upToDate bool
+	noChange bool
+}
+
+// PreparePullRequest does the part of EnsurePullRequest that no one can
+// see: it reads what it needs and creates the tree and commit objects. A
+// caller can run it alongside other writes and call PublishPullRequest last.
+func (c *Client) PreparePullRequest(ctx context.Context, repo Repo, spec PullRequestSpec) (*PreparedCommit, error) {
+	info, err := c.Repository(ctx, repo)
+	if err != nil {
+		return nil, fmt.Errorf("prepare the pull request from %q in %q: %w", spec.Branch, repo, err)
 	}
-	want := blobSHA(spec.Content)
-	if same, err := c.hasBlob(ctx, repo, baseSHA, spec.Path, want); err != nil || same {
-		return &PullRequestResult{Operation: OperationNone}, wrapStep(step, err)
+	if spec.Base == "" {
+		spec.Base = info.DefaultBranch
+	}
+	prep, err := c.prepare(ctx, repo, spec)
+	if err != nil {
+		return nil, fmt.Errorf("prepare the pull request from %q into %q in %q: %w", spec.Branch, spec.Base, repo, err)
+	}
+	return prep, nil
+}
+
+// PublishPullRequest points the branch at the prepared commit and opens or
+// updates the pull request. spec must be the one given to
+// PreparePullRequest.
+func (c *Client) PublishPullRequest(ctx context.Context, repo Repo, spec PullRequestSpec, prep *PreparedCommit) (*PullRequestResult, error) {
+	if spec.Base == "" {
+		spec.Base = prep.base.Name
+	}
+	return c.publish(ctx, repo, spec, prep, fmt.Sprintf("publish the pull request from %q into %q in %q", spec.Branch, spec.Base, repo))
+}
+
+func (c *Client) prepare(ctx context.Context, repo Repo, spec PullRequestSpec) (*PreparedCommit, error) {
+	prep := &PreparedCommit{base: spec.BaseHead}
+	if prep.base == nil {
+		head, found, err := c.Branch(ctx, repo, spec.Base)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return nil, fmt.Errorf("base branch %q not found", spec.Base)
+		}
+		prep.base = head
+		same := false
+		if !spec.BaseChecked {
+			same, err = c.hasBlob(ctx, repo, head.CommitSHA, spec.Path, blobSHA(spec.Content))
+		}
+		if err != nil {
+			return nil, err
+		}
+		if same {
+			prep.noChange = true
+			return prep, nil
+		}
 	}
 
-	committed, err := c.ensureBranch(ctx, repo, spec, baseSHA, want)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", step, err)
+	if spec.Searched {
+		prep.open = c.cachedPull(repo, spec.Base, spec.Branch)
+	} else {
+		var err error
+		if prep.open, _, err = c.findPull(ctx, repo, spec.Base, spec.Branch); err != nil {
+			return nil, err
+		}
 	}
-	res, err := c.ensureOpenPull(ctx, repo, spec)
+
+	upToDate, err := c.branchUpToDate(ctx, repo, spec, prep.base, prep.open)
+	if err != nil || upToDate {
+		prep.upToDate = upToDate
+		return prep, err
+	}
+	prep.sha, err = c.commitFile(ctx, repo, spec, prep.base)
+	return prep, err
+}
+
+func (c *Client) publish(ctx context.Context, repo Repo, spec PullRequestSpec, prep *PreparedCommit, step string) (*PullRequestResult, error) {
+	if prep.noChange {
+		return &PullRequestResult{Operation: OperationNone}, nil
+	}
+	committed := false
+	if !prep.upToDate {
+		if err := c.pointBranch(ctx, repo, spec.Branch, prep.sha, prep.open != nil); err != nil {
+			return nil, fmt.Errorf("%s: %w", step, err)
+		}
+		committed = true
+	}
+	res, err := c.ensureOpenPull(ctx, repo, spec, prep.open)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", step, err)
 	}
@@ -100,6 +206,29 @@ func (c *Client) EnsurePullRequest(ctx context.Context, repo Repo, spec PullRequ
 		res.Operation = OperationUpdated
 	}
 	return res, nil
+}
+
+// Branch returns the head commit and tree of a branch; found is false when
+// the branch does not exist.
+func (c *Client) Branch(ctx context.Context, repo Repo, name string) (*BranchHead, bool, error) {
+	var b *github.Branch
+	err := c.call(ctx, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		b, resp, err = c.api.Repositories.GetBranch(ctx, repo.Owner, repo.Name, name, 0)
+		return resp, err
+	})
+	switch {
+	case isStatus(err, http.StatusNotFound):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("get branch %q: %w", name, apiError(err, scopeContents))
+	}
+	head := &BranchHead{Name: name, CommitSHA: b.GetCommit().GetSHA(), TreeSHA: b.GetCommit().GetCommit().GetTree().GetSHA()}
+	if head.CommitSHA == "" || head.TreeSHA == "" {
+		return nil, false, fmt.Errorf("get branch %q: the response has no commit or tree SHA", name)
+	}
+	return head, true, nil
 }
 
 func (s PullRequestSpec) check() error {
@@ -116,26 +245,6 @@ func (s PullRequestSpec) check() error {
 	return checkPath(s.Path)
 }
 
-// refSHA returns the commit a branch points at.
-func (c *Client) refSHA(ctx context.Context, repo Repo, branch string) (string, bool, error) {
-	var ref *github.Reference
-	err := c.call(ctx, func() (*github.Response, error) {
-		var resp *github.Response
-		var err error
-		ref, resp, err = c.api.Git.GetRef(ctx, repo.Owner, repo.Name, "heads/"+branch)
-		return resp, err
-	})
-	switch {
-	case isStatus(err, http.StatusNotFound):
-		return "", false, nil
-	case err != nil:
-		return "", false, fmt.Errorf("get branch %q: %w", branch, apiError(err, scopeContents))
-	case ref.GetObject().GetSHA() == "":
-		return "", false, fmt.Errorf("get branch %q: the response has no commit SHA", branch)
-	}
-	return ref.GetObject().GetSHA(), true, nil
-}
-
 // hasBlob reports whether the file at filePath in commit sha has the blob ID
 // want.
 func (c *Client) hasBlob(ctx context.Context, repo Repo, sha, filePath, want string) (bool, error) {
@@ -146,35 +255,24 @@ func (c *Client) hasBlob(ctx context.Context, repo Repo, sha, filePath, want str
 	return found && file.GetSHA() == want, nil
 }
 
-// ensureBranch leaves the branch alone when it is one commit on the base
-// head with the content. Otherwise it commits the content on the base head
-// and points the branch there. It reports whether it committed.
-func (c *Client) ensureBranch(ctx context.Context, repo Repo, spec PullRequestSpec, baseSHA, want string) (bool, error) {
-	headSHA, exists, err := c.refSHA(ctx, repo, spec.Branch)
+// branchUpToDate reports whether the branch of the open pull request is
+// one commit on the base head with the content, so nothing needs a commit.
+func (c *Client) branchUpToDate(ctx context.Context, repo Repo, spec PullRequestSpec, base *BranchHead, open *github.PullRequest) (bool, error) {
+	if open == nil {
+		return false, nil
+	}
+	headSHA := open.GetHead().GetSHA()
+	if headSHA == "" || headSHA == base.CommitSHA {
+		return false, nil
+	}
+	head, err := c.commit(ctx, repo, headSHA)
 	if err != nil {
 		return false, err
 	}
-	if exists && headSHA != baseSHA {
-		head, err := c.commit(ctx, repo, headSHA)
-		if err != nil {
-			return false, err
-		}
-		if len(head.Parents) == 1 && head.Parents[0].GetSHA() == baseSHA {
-			same, err := c.hasBlob(ctx, repo, headSHA, spec.Path, want)
-			if err != nil || same {
-				return false, err
-			}
-		}
+	if len(head.Parents) != 1 || head.Parents[0].GetSHA() != base.CommitSHA {
+		return false, nil
 	}
-
-	sha, err := c.commitFile(ctx, repo, spec, baseSHA)
-	if err != nil {
-		return false, err
-	}
-	if err := c.pointBranch(ctx, repo, spec.Branch, sha, exists); err != nil {
-		return false, err
-	}
-	return true, nil
+	return c.hasBlob(ctx, repo, headSHA, spec.Path, blobSHA(spec.Content))
 }
 
 func (c *Client) commit(ctx context.Context, repo Repo, sha string) (*github.Commit, error) {
@@ -191,37 +289,19 @@ func (c *Client) commit(ctx context.Context, repo Repo, sha string) (*github.Com
 	return commit, nil
 }
 
-// commitFile creates the blob, the tree on the base tree and the commit
-// whose only parent is the base head, and returns the commit SHA.
-func (c *Client) commitFile(ctx context.Context, repo Repo, spec PullRequestSpec, baseSHA string) (string, error) {
-	base, err := c.commit(ctx, repo, baseSHA)
-	if err != nil {
-		return "", err
-	}
-
-	var blob *github.Blob
-	err = c.call(ctx, func() (*github.Response, error) {
-		var resp *github.Response
-		var err error
-		blob, resp, err = c.api.Git.CreateBlob(ctx, repo.Owner, repo.Name, &github.Blob{
-			Content:  github.String(base64.StdEncoding.EncodeToString(spec.Content)),
-			Encoding: github.String("base64"),
-		})
-		return resp, err
-	})
-	if err != nil {
-		return "", fmt.Errorf("create the blob of %q: %w", spec.Path, apiError(err, scopeContents))
-	}
-
+// commitFile creates the tree on the base tree (with the file's content
+// inline, so no separate blob request) and the commit whose only parent is
+// the base head, and returns the commit SHA.
+func (c *Client) commitFile(ctx context.Context, repo Repo, spec PullRequestSpec, base *BranchHead) (string, error) {
 	var tree *github.Tree
-	err = c.call(ctx, func() (*github.Response, error) {
+	err := c.call(ctx, func() (*github.Response, error) {
 		var resp *github.Response
 		var err error
-		tree, resp, err = c.api.Git.CreateTree(ctx, repo.Owner, repo.Name, base.GetTree().GetSHA(), []*github.TreeEntry{{
-			Path: github.String(spec.Path),
-			Mode: github.String("100644"),
-			Type: github.String("blob"),
-			SHA:  blob.SHA,
+		tree, resp, err = c.api.Git.CreateTree(ctx, repo.Owner, repo.Name, base.TreeSHA, []*github.TreeEntry{{
+			Path:    github.String(spec.Path),
+			Mode:    github.String("100644"),
+			Type:    github.String("blob"),
+			Content: github.String(string(spec.Content)),
 		}})
 		return resp, err
 	})
@@ -236,7 +316,7 @@ func (c *Client) commitFile(ctx context.Context, repo Repo, spec PullRequestSpec
 		commit, resp, err = c.api.Git.CreateCommit(ctx, repo.Owner, repo.Name, &github.Commit{
 			Message: github.String(spec.CommitMessage),
 			Tree:    &github.Tree{SHA: tree.SHA},
-			Parents: []*github.Commit{{SHA: github.String(baseSHA)}},
+			Parents: []*github.Commit{{SHA: github.String(base.CommitSHA)}},
 		}, nil)
 		return resp, err
 	})
@@ -274,13 +354,11 @@ func (c *Client) pointBranch(ctx context.Context, repo Repo, branch, sha string,
 
 // ensureOpenPull opens the pull request or brings the open one's title,
 // body and labels to the spec.
-func (c *Client) ensureOpenPull(ctx context.Context, repo Repo, spec PullRequestSpec) (*PullRequestResult, error) {
-	pr, found, err := c.findPull(ctx, repo, spec.Base, spec.Branch)
-	if err != nil {
-		return nil, err
-	}
+func (c *Client) ensureOpenPull(ctx context.Context, repo Repo, spec PullRequestSpec, pr *github.PullRequest) (*PullRequestResult, error) {
+	var found bool
+	var err error
 	op := OperationNone
-	if !found {
+	if pr == nil {
 		pr, err = c.createPull(ctx, repo, spec)
 		switch {
 		case err == nil:
@@ -380,13 +458,34 @@ func (c *Client) addLabels(ctx context.Context, repo Repo, pr *github.PullReques
 }
 
 // FindPullRequest returns the open pull request from branch (in repo itself)
-// into base, if any. Every page of the listing is read.
+// into base, or into any base when base is empty. Every page of the listing
+// is read.
 func (c *Client) FindPullRequest(ctx context.Context, repo Repo, base, branch string) (*PullRequestResult, bool, error) {
 	pr, found, err := c.findPull(ctx, repo, base, branch)
+	if err == nil {
+		c.mu.Lock()
+		if c.pulls == nil {
+			c.pulls = map[string]*github.PullRequest{}
+		}
+		c.pulls[repo.String()+"\x00"+branch] = pr
+		c.mu.Unlock()
+	}
 	if err != nil || !found {
 		return nil, false, wrapStep(fmt.Sprintf("find the pull request from %q into %q in %q", branch, base, repo), err)
 	}
-	return &PullRequestResult{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Operation: OperationNone}, true, nil
+	return &PullRequestResult{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Operation: OperationNone, Base: pr.GetBase().GetRef()}, true, nil
+}
+
+// cachedPull returns the open pull request FindPullRequest found for branch,
+// or nil when it found none or targets another base.
+func (c *Client) cachedPull(repo Repo, base, branch string) *github.PullRequest {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pr := c.pulls[repo.String()+"\x00"+branch]
+	if pr == nil || pr.GetBase().GetRef() != base {
+		return nil
+	}
+	return pr
 }
 
 func (c *Client) findPull(ctx context.Context, repo Repo, base, branch string) (*github.PullRequest, bool, error) {
@@ -413,7 +512,7 @@ func (c *Client) findPull(ctx context.Context, repo Repo, base, branch string) (
 		// The filters are checked again: only a pull request from this
 		// repository's own branch counts, never one from a fork.
 		for _, pr := range page {
-			if pr.GetState() == "open" && pr.GetHead().GetRef() == branch && pr.GetBase().GetRef() == base &&
+			if pr.GetState() == "open" && pr.GetHead().GetRef() == branch && (base == "" || pr.GetBase().GetRef() == base) &&
 				sameRepo(pr.GetHead().GetRepo(), repo) {
 				return pr, true, nil
 			}

@@ -72,6 +72,7 @@ func (c *Client) SecretExists(ctx context.Context, repo Repo, env, name string) 
 }
 
 func (c *Client) secretNames(ctx context.Context, t target) (map[string]bool, error) {
+	defer c.single("secrets\x00" + t.key())()
 	c.mu.Lock()
 	names, ok := c.secrets[t.key()]
 	c.mu.Unlock()
@@ -79,9 +80,13 @@ func (c *Client) secretNames(ctx context.Context, t target) (map[string]bool, er
 		return names, nil
 	}
 
-	info, err := c.Repository(ctx, t.repo)
-	if err != nil {
-		return nil, err
+	// Only environment secrets are addressed by repository ID.
+	info := &RepoInfo{}
+	if t.env != "" {
+		var err error
+		if info, err = c.Repository(ctx, t.repo); err != nil {
+			return nil, err
+		}
 	}
 	names = map[string]bool{}
 	opts := &github.ListOptions{PerPage: 100}
@@ -166,6 +171,7 @@ func (c *Client) PutSecret(ctx context.Context, repo Repo, env, name, value stri
 // publicKey returns the target's sealing key, checked to be 32 bytes with a
 // key ID.
 func (c *Client) publicKey(ctx context.Context, t target, info *RepoInfo) (*publicKey, error) {
+	defer c.single("key\x00" + t.key())()
 	c.mu.Lock()
 	pk, ok := c.keys[t.key()]
 	c.mu.Unlock()

@@ -210,3 +210,14 @@ func Environ(env map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// MergePullRequest commits the config.json of an open pull request to the
+// default branch, as merging it would.
+func (s *Sandbox) MergePullRequest(number int) error {
+	content := s.GitHub.PullRequestFile(Repository, number, ConfigPath)
+	if content == nil {
+		return fmt.Errorf("pull request #%d has no %s", number, ConfigPath)
+	}
+	_, err := s.GitHub.CommitFile(Repository, Branch, ConfigPath, content, "Merge pull request #"+fmt.Sprint(number))
+	return err
+}
