@@ -1,6 +1,6 @@
-// Package retry provides an HTTP transport that retries requests the
-// authentik and GitHub APIs failed for passing reasons: server errors, rate
-// limits, dropped connections and timeouts.
+// Package retry provides an HTTP transport that retries requests to the
+// authentik and GitHub APIs that failed for transient reasons: server errors,
+// rate limits, dropped connections and timeouts.
 //
 // Start with [New], and put the transport it returns in the *http.Client
 // given to the authentik and GitHub clients:
@@ -14,19 +14,19 @@
 // was sent. A create that timed out may have succeeded, so the callers re-read
 // and adopt an existing object instead of sending the POST again.
 //
-// A request is retried on 500, 502, 503 and 504, on 429, on GitHub's
-// secondary rate limit (403 with Retry-After, or 403 or 429 whose body says
-// "secondary rate limit"), on GitHub's primary rate limit (403 or 429 with
-// x-ratelimit-remaining: 0), on a dropped or refused connection and on a
-// timeout of one attempt.
+// Those requests are retried on 500, 502, 503, 504 and 429, and on GitHub's
+// secondary rate limit: 403 with Retry-After, or 403 or 429 whose body
+// contains "secondary rate limit". They are also retried on GitHub's primary
+// rate limit (403 or 429 with x-ratelimit-remaining: 0), on a dropped or
+// refused connection and on a timeout of one attempt.
 //
 // # Waits
 //
-// A wait the server asked for (Retry-After in seconds or as an HTTP date, or
-// x-ratelimit-reset) is honoured exactly, up to [Options.MaxRetryAfter];
-// beyond that, the response is returned to the caller unchanged. Otherwise the
-// wait is exponential backoff with full jitter. No wait is started that would
-// end after [Options.MaxElapsed] from the first attempt; the last response or
+// A server-requested wait (Retry-After in seconds or as an HTTP date, or
+// x-ratelimit-reset) is honoured exactly, up to [Options.MaxRetryAfter].
+// Beyond that, the response is returned to the caller unchanged. Other waits
+// are exponential backoff with full jitter. No wait is started that would end
+// after [Options.MaxElapsed] from the first attempt, and the last response or
 // error is returned instead. Cancelling the request's context during a wait
 // returns the context's error.
 //
@@ -35,7 +35,7 @@
 // Request bodies are replayed from req.GetBody, or buffered in memory once
 // when GetBody is nil, so every attempt sends the whole body. The caller's
 // request is never modified. The body of a response that is retried is
-// drained and closed; the response finally returned keeps its whole body.
+// drained and closed, and the response finally returned keeps its whole body.
 package retry
 
 import (
@@ -95,7 +95,7 @@ const (
 )
 
 // drainLimit bounds how much of a retried response body is read so the
-// connection can be reused; past it the connection is closed instead.
+// connection can be reused. Past it, the connection is closed instead.
 const drainLimit = 256 << 10
 
 // New returns a transport that sends requests through opts.Base and retries
