@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/meshauth/meshcentral-authentik-action/internal/authentik"
 	"github.com/meshauth/meshcentral-authentik-action/internal/change"
 	"github.com/meshauth/meshcentral-authentik-action/internal/gh"
 )
@@ -184,4 +185,20 @@ func (r *runner) planError(ctx context.Context, g *gh.Client, err error) {
 		return
 	}
 	r.comment(ctx, g, repo, body)
+}
+
+// checkError reports, in check mode, a read error caused by authentik
+// lacking an object the inputs name (a flow, key, scope mapping or group).
+// That is drift a run cannot repair, so the outputs say drift and the run
+// fails whatever fail-on-drift says.
+func (r *runner) checkError(err error) {
+	var re *authentik.ResolveError
+	if !errors.As(err, &re) {
+		return
+	}
+	body := fmt.Sprintf("### meshcentral-authentik drift check: drift\n\nauthentik lacks an object this configuration needs, and apply cannot create it:\n\n```\n%s\n```\n", err)
+	r.gha.SetOutput("drift", "true")
+	r.gha.SetOutput("changed", "true")
+	r.gha.SetOutput("summary", body)
+	r.gha.AddStepSummary(body)
 }

@@ -2,16 +2,22 @@ package action
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/meshauth/meshcentral-authentik-action/internal/authentik"
 	"github.com/meshauth/meshcentral-authentik-action/internal/change"
 	"github.com/meshauth/meshcentral-authentik-action/internal/gh"
 	"github.com/meshauth/meshcentral-authentik-action/internal/inputs"
 	"github.com/meshauth/meshcentral-authentik-action/internal/meshconfig"
+	"github.com/meshauth/meshcentral-authentik-action/internal/retry"
 )
 
 // Kinds of the change entries this package adds itself.
@@ -55,11 +61,14 @@ type secretState struct {
 
 func (r *runner) clients() (*authentik.Client, *gh.Client, error) {
 	ua := "meshcentral-authentik-action/" + r.env.Version
+	akTransport, err := r.transport(r.in.AuthentikCACert)
+	if err != nil {
+		return nil, nil, err
+	}
 	ak, err := authentik.New(authentik.Config{
 		URL:        r.in.AuthentikURL,
 		Token:      r.in.AuthentikToken,
-		CACertPEM:  r.in.AuthentikCACert,
-		HTTPClient: r.env.HTTPClient,
+		HTTPClient: &http.Client{Transport: akTransport, Timeout: 2 * time.Minute},
 		UserAgent:  ua,
 	})
 	if err != nil {
@@ -67,13 +76,51 @@ func (r *runner) clients() (*authentik.Client, *gh.Client, error) {
 	}
 	apiURL := r.ghctx.APIURL
 	if apiURL == "" {
-		apiURL = "https://api.github.com"
+		apiURL = gh.DefaultAPIURL
 	}
-	g, err := gh.New(gh.Config{Token: r.in.GitHubToken, APIURL: apiURL, HTTPClient: r.env.HTTPClient, UserAgent: ua, Rand: r.env.Rand})
+	ghTransport, err := r.transport("")
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := gh.New(gh.Config{
+		Token:      r.in.GitHubToken,
+		APIURL:     apiURL,
+		HTTPClient: &http.Client{Transport: ghTransport, Timeout: 2 * time.Minute},
+		UserAgent:  ua,
+		Rand:       r.env.Rand,
+	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return ak, g, nil
+}
+
+// transport returns the retrying transport for one API. It trusts the
+// system roots plus extraCA (PEM); TLS verification is never switched off.
+// Env.HTTPClient's transport, when set, replaces the TLS set-up.
+func (r *runner) transport(extraCA string) (http.RoundTripper, error) {
+	var base http.RoundTripper
+	if r.env.HTTPClient != nil && r.env.HTTPClient.Transport != nil {
+		base = r.env.HTTPClient.Transport
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		if extraCA != "" {
+			pool, err := x509.SystemCertPool()
+			if err != nil {
+				pool = x509.NewCertPool()
+			}
+			if !pool.AppendCertsFromPEM([]byte(extraCA)) {
+				return nil, errors.New("input authentik-ca-certificate contains no usable PEM certificate")
+			}
+			t.TLSClientConfig.RootCAs = pool
+		}
+		base = t
+	}
+	return retry.New(retry.Options{
+		Base: base,
+		Log:  func(format string, args ...any) { r.gha.Infof(format, args...) },
+	}), nil
 }
 
 // remote runs apply, plan or check.
@@ -86,8 +133,11 @@ func (r *runner) remote(ctx context.Context) error {
 	st, err := r.read(ctx, ak, g)
 	r.gha.EndGroup()
 	if err != nil {
-		if r.in.Mode == inputs.ModePlan {
+		switch r.in.Mode {
+		case inputs.ModePlan:
 			r.planError(ctx, g, err)
+		case inputs.ModeCheck:
+			r.checkError(err)
 		}
 		return err
 	}

@@ -41,12 +41,12 @@ func resolveFlow(flows []api.Flow, slug string, want api.FlowDesignationEnum, in
 			continue
 		}
 		if f.Designation != want {
-			return api.Flow{}, fmt.Errorf("resolve %s %q: the flow's designation is %q, not %q; %s flows: %s",
+			return api.Flow{}, resolveErrorf("resolve %s %q: the flow's designation is %q, not %q; %s flows: %s",
 				input, slug, f.Designation, want, want, nameList(ofKind))
 		}
 		return f, nil
 	}
-	return api.Flow{}, fmt.Errorf("resolve %s %q: no such flow; %s flows: %s", input, slug, want, nameList(ofKind))
+	return api.Flow{}, resolveErrorf("resolve %s %q: no such flow; %s flows: %s", input, slug, want, nameList(ofKind))
 }
 
 // resolveKey finds the keypair with the name. It must have a private key,
@@ -66,18 +66,18 @@ func resolveKey(keys []api.CertificateKeyPair, name string) (api.CertificateKeyP
 	}
 	switch {
 	case len(found) == 0:
-		return api.CertificateKeyPair{}, fmt.Errorf("resolve signing-key %q: no such certificate-keypair; keypairs with a private key: %s",
+		return api.CertificateKeyPair{}, resolveErrorf("resolve signing-key %q: no such certificate-keypair; keypairs with a private key: %s",
 			name, nameList(usable))
 	case len(found) > 1:
-		return api.CertificateKeyPair{}, fmt.Errorf("resolve signing-key %q: %d certificate-keypairs have this name; rename all but one", name, len(found))
+		return api.CertificateKeyPair{}, resolveErrorf("resolve signing-key %q: %d certificate-keypairs have this name; rename all but one", name, len(found))
 	}
 	k := found[0]
 	if !k.PrivateKeyAvailable {
-		return api.CertificateKeyPair{}, fmt.Errorf("resolve signing-key %q: the certificate-keypair has no private key, so it cannot sign tokens; keypairs with a private key: %s",
+		return api.CertificateKeyPair{}, resolveErrorf("resolve signing-key %q: the certificate-keypair has no private key, so it cannot sign tokens; keypairs with a private key: %s",
 			name, nameList(usable))
 	}
 	if t, ok := k.GetKeyTypeOk(); ok && t != nil && *t != api.KEYTYPEENUM_RSA {
-		return api.CertificateKeyPair{}, fmt.Errorf("resolve signing-key %q: its key type is %q; MeshCentral accepts only RS256 tokens, which need an RSA key",
+		return api.CertificateKeyPair{}, resolveErrorf("resolve signing-key %q: its key type is %q; MeshCentral accepts only RS256 tokens, which need an RSA key",
 			name, string(*t))
 	}
 	return k, nil
@@ -96,7 +96,7 @@ func resolveScopes(all []api.ScopeMapping) ([]api.ScopeMapping, error) {
 			}
 		}
 		if hit == nil {
-			return nil, fmt.Errorf("resolve scope mappings: the managed scope mapping %q is missing; authentik's default blueprints create it", managed)
+			return nil, resolveErrorf("resolve scope mappings: the managed scope mapping %q is missing; authentik's default blueprints create it", managed)
 		}
 		out = append(out, *hit)
 	}
@@ -120,11 +120,11 @@ func resolveGroups(all []api.Group, names []string) ([]api.Group, error) {
 		case 1:
 			out = append(out, hits[0])
 		default:
-			return nil, fmt.Errorf("resolve allowed-groups: %d groups are named %q; rename all but one", len(hits), n)
+			return nil, resolveErrorf("resolve allowed-groups: %d groups are named %q; rename all but one", len(hits), n)
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("resolve allowed-groups: no such group %s; groups: %s", quoteJoin(unknown), nameList(existing))
+		return nil, resolveErrorf("resolve allowed-groups: no such group %s; groups: %s", quoteJoin(unknown), nameList(existing))
 	}
 	return out, nil
 }
@@ -158,4 +158,15 @@ func quoteJoin(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// ResolveError reports that a flow, signing key, scope mapping or group the
+// inputs name does not exist in authentik, or is unusable. A run cannot
+// repair it: an admin must create or fix the object, or the inputs change.
+type ResolveError struct{ msg string }
+
+func (e *ResolveError) Error() string { return e.msg }
+
+func resolveErrorf(format string, args ...any) error {
+	return &ResolveError{msg: fmt.Sprintf(format, args...)}
 }

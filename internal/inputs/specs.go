@@ -6,8 +6,8 @@ type Spec struct {
 	Name        string
 	Default     string
 	Description string
-	// Required is true when every mode needs the input; inputs that only some
-	// modes need are checked by Validate.
+	// Required is true when every mode needs the input. No input is: render
+	// needs none of the authentik inputs, so Parse checks per mode.
 	Required bool
 	// Secret inputs are masked before first use and never echoed.
 	Secret bool
@@ -16,8 +16,8 @@ type Spec struct {
 // Specs lists every input in the order action.yml shows them.
 var Specs = []Spec{
 	{Name: "mode", Default: "apply", Description: "What the run does: apply (change authentik, secrets and open the pull request), plan (show the changes; on pull_request events also as a sticky comment), check (report drift) or render (write the deployable config.json)."},
-	{Name: "authentik-url", Required: true, Description: "Base URL of authentik, for example https://auth.example.com."},
-	{Name: "authentik-token", Required: true, Secret: true, Description: "authentik API token of a user allowed to manage OAuth2 providers, applications and policy bindings."},
+	{Name: "authentik-url", Description: "Base URL of authentik, for example https://auth.example.com. Required for apply, plan and check."},
+	{Name: "authentik-token", Secret: true, Description: "authentik API token of a user allowed to manage OAuth2 providers, applications and policy bindings. Required for apply, plan and check."},
 	{Name: "authentik-ca-certificate", Description: "PEM of a private CA that signed authentik's certificate. TLS verification is never switched off."},
 	{Name: "application-name", Default: "MeshCentral", Description: "Name of the authentik application."},
 	{Name: "application-slug", Default: "meshcentral", Description: "Slug of the authentik application; the issuer URL ends with it."},
@@ -28,7 +28,7 @@ var Specs = []Spec{
 	{Name: "signing-key", Default: "authentik Self-signed Certificate", Description: "Name of the certificate-key pair that signs ID tokens; it must hold an RSA private key so tokens are RS256."},
 	{Name: "allowed-groups", Description: "authentik groups allowed to use the application, comma- or newline-separated; each gets a policy binding. Empty: no bindings."},
 	{Name: "rotate-client-secret", Default: "false", Description: "Generate a new client secret, store it in GitHub, then set it in authentik."},
-	{Name: "meshcentral-url", Required: true, Description: "Public https URL users open for MeshCentral (for a named domain, without the domain path)."},
+	{Name: "meshcentral-url", Description: "Public https URL users open for MeshCentral (for a named domain, without the domain path). Required for apply, plan and check."},
 	{Name: "meshcentral-domain", Description: "MeshCentral domain to configure; empty is the default domain."},
 	{Name: "config-path", Default: "meshcentral-data/config.json", Description: "Path of MeshCentral's config.json in the deployment repository."},
 	{Name: "new-accounts", Default: "true", Description: "Whether MeshCentral creates accounts for new OIDC users (written as a JSON boolean)."},
