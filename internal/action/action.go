@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -36,6 +37,9 @@ type Env struct {
 	Rand io.Reader
 	// Version is printed by --version and sent in the User-Agent header.
 	Version string
+	// RetryBaseDelay, when positive, replaces the retry transport's first
+	// backoff ceiling, so fault tests need not wait half a second per retry.
+	RetryBaseDelay time.Duration
 }
 
 // ErrReported is wrapped by errors that Run has already written to the log

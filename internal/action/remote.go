@@ -118,8 +118,9 @@ func (r *runner) transport(extraCA string) (http.RoundTripper, error) {
 		base = t
 	}
 	return retry.New(retry.Options{
-		Base: base,
-		Log:  func(format string, args ...any) { r.gha.Infof(format, args...) },
+		Base:      base,
+		BaseDelay: r.env.RetryBaseDelay,
+		Log:       func(format string, args ...any) { r.gha.Infof(format, args...) },
 	}), nil
 }
 
