@@ -251,7 +251,9 @@ func Parse(raw map[string]string, ctx Context) (*Inputs, error) {
 	p.slug("authorization-flow", in.AuthorizationFlow)
 	p.slug("invalidation-flow", in.InvalidationFlow)
 	p.required("application-name", in.ApplicationName, "give the application a name")
-	p.required("provider-name", in.ProviderName, "give the provider a name")
+	if in.ProviderName == "" {
+		in.ProviderName = DefaultProviderName(in.ApplicationSlug)
+	}
 	p.required("signing-key", in.SigningKey, "name an RSA certificate-key pair; without one authentik signs HS256 tokens that MeshCentral rejects")
 	p.domain(in.MeshCentralDomain)
 	p.caCert(in.AuthentikCACert)
@@ -276,6 +278,16 @@ func Parse(raw map[string]string, ctx Context) (*Inputs, error) {
 		p.fail("rotate-client-secret", "true", "rotate only in apply mode; plan and check never write")
 	}
 	return in, p.err()
+}
+
+// DefaultProviderName returns the provider name used when provider-name is
+// not set. A provider serves one application, so a second application (for
+// another MeshCentral domain) needs a name of its own.
+func DefaultProviderName(slug string) string {
+	if slug == "meshcentral" {
+		return "Provider for MeshCentral"
+	}
+	return "Provider for MeshCentral (" + slug + ")"
 }
 
 // DefaultBranchName returns the pull request branch used for a domain when

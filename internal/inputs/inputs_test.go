@@ -39,6 +39,9 @@ func TestLoadDefaults(t *testing.T) {
 	if in.ApplicationSlug != "meshcentral" || in.ProviderName != "Provider for MeshCentral" {
 		t.Errorf("slug/provider defaults = %q/%q", in.ApplicationSlug, in.ProviderName)
 	}
+	if got := DefaultProviderName("mesh-support"); got != "Provider for MeshCentral (mesh-support)" {
+		t.Errorf("DefaultProviderName = %q", got)
+	}
 	if in.DeploymentRepository != "acme/deploy" {
 		t.Errorf("DeploymentRepository = %q, want the current repository", in.DeploymentRepository)
 	}

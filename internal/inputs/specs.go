@@ -22,7 +22,7 @@ var Specs = []Spec{
 	{Name: "application-name", Default: "MeshCentral", Description: "Name of the authentik application."},
 	{Name: "application-slug", Default: "meshcentral", Description: "Slug of the authentik application; the issuer URL ends with it."},
 	{Name: "application-group", Description: "Group label of the application in authentik's library."},
-	{Name: "provider-name", Default: "Provider for MeshCentral", Description: "Name of the OAuth2/OpenID provider; provider names are unique across all provider types."},
+	{Name: "provider-name", Description: "Name of the OAuth2/OpenID provider; provider names are unique across all provider types. Defaults to Provider for MeshCentral, or Provider for MeshCentral (<application-slug>) when the slug is not meshcentral, so each domain's application gets its own provider."},
 	{Name: "authorization-flow", Default: "default-provider-authorization-implicit-consent", Description: "Slug of the authorization flow the provider uses."},
 	{Name: "invalidation-flow", Default: "default-provider-invalidation-flow", Description: "Slug of the invalidation (logout) flow the provider uses."},
 	{Name: "signing-key", Default: "authentik Self-signed Certificate", Description: "Name of the certificate-key pair that signs ID tokens; it must hold an RSA private key so tokens are RS256."},

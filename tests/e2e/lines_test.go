@@ -177,10 +177,17 @@ func checkOnlyOIDCLinesChanged(before, after []byte, domain string) error {
 		}
 		return fmt.Errorf("line %d of the result changed outside the oidc block: %q", n, b[n-1])
 	}
-	for _, n := range removed {
-		if !inAny(allowedBefore, n) {
-			return fmt.Errorf("line %d of the original was removed outside the oidc block: %q", n, a[n-1])
+	for k := len(removed) - 1; k >= 0; k-- {
+		n := removed[k]
+		if inAny(allowedBefore, n) {
+			continue
 		}
+		// As above: a closing-bracket line right before a removed block.
+		if strings.Trim(strings.TrimRight(a[n-1], "\r,"), " \t}]") == "" && k+1 < len(removed) && removed[k+1] == n+1 && inAny(allowedBefore, n+1) {
+			allowedBefore = append(allowedBefore, span{n, n})
+			continue
+		}
+		return fmt.Errorf("line %d of the original was removed outside the oidc block: %q", n, a[n-1])
 	}
 	return nil
 }
