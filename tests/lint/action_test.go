@@ -37,12 +37,12 @@ var idPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
 // docker://ghcr.io/owner/name:v1.
 var dockerImagePattern = regexp.MustCompile(`^docker://[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
-// checkActionMetadata returns every rule that the action.yml in src breaks,
-// one message each; none means the file is valid.
+// checkActionMetadata returns one message for each rule that the action.yml
+// in src breaks. An empty result means the file is valid.
 func checkActionMetadata(src []byte) []string {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return []string{"parse: " + err.Error()}
+		return []string{"parse action.yml: " + err.Error()}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
 		return []string{"the file is not a YAML mapping"}
@@ -71,16 +71,16 @@ func (c *checker) addf(format string, args ...any) {
 }
 
 // mapping returns the members of a mapping node by key. It reports keys
-// outside allowed (when allowed is not nil) and keys that repeat, comparing
-// without case as the runner does for input and output IDs.
-func (c *checker) mapping(where string, n *yaml.Node, allowed []string) map[string]*yaml.Node {
+// outside allowed (when allowed is not nil) and keys that differ only in
+// case, which would collide in the runner's INPUT_<NAME> variables.
+func (c *checker) mapping(where string, node *yaml.Node, allowed []string) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
-	if n == nil || n.Kind != yaml.MappingNode {
+	if node == nil || node.Kind != yaml.MappingNode {
 		return out
 	}
 	seen := map[string]string{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		key := n.Content[i].Value
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		key := node.Content[i].Value
 		if prev, ok := seen[strings.ToLower(key)]; ok {
 			c.addf("%skey %q repeats %q (keys are compared without case)", prefix(where), key, prev)
 			continue
@@ -89,7 +89,7 @@ func (c *checker) mapping(where string, n *yaml.Node, allowed []string) map[stri
 		if allowed != nil && !slices.Contains(allowed, key) {
 			c.addf("%sunknown key %q", prefix(where), key)
 		}
-		out[key] = n.Content[i+1]
+		out[key] = node.Content[i+1]
 	}
 	return out
 }
@@ -109,15 +109,15 @@ func scalar(n *yaml.Node) string {
 	return n.Value
 }
 
-func (c *checker) branding(n *yaml.Node) {
-	if n == nil {
+func (c *checker) branding(node *yaml.Node) {
+	if node == nil {
 		c.addf("branding is missing: the Marketplace shows an icon and a color")
 		return
 	}
-	b := c.mapping("branding", n, []string{"icon", "color"})
-	icon, color := scalar(b["icon"]), scalar(b["color"])
-	// actionlint lowercases before the lookup; GitHub matches the exact
-	// name, so a name that only matches in another case is refused here.
+	brand := c.mapping("branding", node, []string{"icon", "color"})
+	icon, color := scalar(brand["icon"]), scalar(brand["color"])
+	// This is stricter than actionlint, which lowercases the name first.
+	// GitHub lists lowercase names only, so only an exact match is safe.
 	if _, ok := actionlint.BrandingIcons[icon]; !ok {
 		c.addf("branding.icon %q is not one of the Feather icons GitHub allows", icon)
 	}
@@ -126,15 +126,15 @@ func (c *checker) branding(n *yaml.Node) {
 	}
 }
 
-func (c *checker) inputs(n *yaml.Node) {
-	if n == nil {
+func (c *checker) inputs(node *yaml.Node) {
+	if node == nil {
 		return
 	}
-	if n.Kind != yaml.MappingNode {
+	if node.Kind != yaml.MappingNode {
 		c.addf("inputs is not a mapping")
 		return
 	}
-	for id, in := range c.mapping("inputs", n, nil) {
+	for id, in := range c.mapping("inputs", node, nil) {
 		where := "input " + id
 		if !idPattern.MatchString(id) {
 			c.addf("%s: the ID must start with a letter or _ and hold only letters, digits, - and _", where)
@@ -148,11 +148,11 @@ func (c *checker) inputs(n *yaml.Node) {
 			c.addf("%s: description is missing or empty", where)
 		}
 		required := false
-		if r, ok := fields["required"]; ok {
-			if r.Kind != yaml.ScalarNode || r.ShortTag() != "!!bool" {
-				c.addf("%s: required must be true or false, not %q", where, r.Value)
+		if req, ok := fields["required"]; ok {
+			if req.Kind != yaml.ScalarNode || req.ShortTag() != "!!bool" {
+				c.addf("%s: required must be true or false, not %q", where, req.Value)
 			} else {
-				required = r.Value == "true"
+				required = req.Value == "true"
 			}
 		}
 		if _, hasDefault := fields["default"]; hasDefault && required {
@@ -161,21 +161,21 @@ func (c *checker) inputs(n *yaml.Node) {
 	}
 }
 
-func (c *checker) outputs(n *yaml.Node) {
-	if n == nil {
+func (c *checker) outputs(node *yaml.Node) {
+	if node == nil {
 		return
 	}
-	if n.Kind != yaml.MappingNode {
+	if node.Kind != yaml.MappingNode {
 		c.addf("outputs is not a mapping")
 		return
 	}
-	for id, out := range c.mapping("outputs", n, nil) {
+	for id, out := range c.mapping("outputs", node, nil) {
 		where := "output " + id
 		if !idPattern.MatchString(id) {
 			c.addf("%s: the ID must start with a letter or _ and hold only letters, digits, - and _", where)
 		}
-		// A Docker action sets its outputs itself; value is for composite
-		// actions only.
+		// A Docker action sets its outputs itself. The value key is for
+		// composite actions only.
 		fields := c.mapping(where, out, []string{"description"})
 		if strings.TrimSpace(scalar(fields["description"])) == "" {
 			c.addf("%s: description is missing or empty", where)
@@ -183,16 +183,16 @@ func (c *checker) outputs(n *yaml.Node) {
 	}
 }
 
-func (c *checker) runs(n *yaml.Node) {
-	if n == nil {
+func (c *checker) runs(node *yaml.Node) {
+	if node == nil {
 		c.addf("runs is missing")
 		return
 	}
-	r := c.mapping("runs", n, dockerRunsKeys)
-	if using := scalar(r["using"]); using != "docker" {
+	runs := c.mapping("runs", node, dockerRunsKeys)
+	if using := scalar(runs["using"]); using != "docker" {
 		c.addf("runs.using is %q, want docker (a container action)", using)
 	}
-	image := scalar(r["image"])
+	image := scalar(runs["image"])
 	switch {
 	case image == "":
 		c.addf("runs.image is missing: a Docker action needs Dockerfile or a docker:// image")
@@ -213,8 +213,8 @@ func TestActionMetadata(t *testing.T) {
 	}
 }
 
-// validAction is a minimal action.yml that passes every rule; the cases of
-// TestActionMetadataRules break one rule each.
+// validAction is a minimal action.yml that passes every rule. Each case of
+// TestActionMetadataRules breaks one rule.
 const validAction = `name: Example
 description: Does one thing.
 branding:
