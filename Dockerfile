@@ -1,11 +1,16 @@
-# Build a static, stripped binary, then copy it onto a distroless base.
-FROM golang:1.26 AS build
+# Build a static, stripped binary on the build machine's own platform (Go
+# cross-compiles, so an arm64 image needs no emulated compiler), then copy
+# it onto a distroless base.
+FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /meshcentral-authentik .
+ARG TARGETOS=linux
+ARG TARGETARCH=amd64
+RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /meshcentral-authentik .
 
 # distroless/static has CA certificates and no shell. The action runs as
 # root because the runner's file commands (GITHUB_OUTPUT and friends) are
