@@ -1,12 +1,15 @@
 package signin
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/meshauth/meshcentral-authentik-action/internal/fakes/authentikfake"
 	"github.com/meshauth/meshcentral-authentik-action/internal/fakes/oidcfake"
+	"github.com/meshauth/meshcentral-authentik-action/internal/fakes/sandbox"
 )
 
 // Users who sign in at the authentik fake.
@@ -93,6 +96,62 @@ func TestNamedDomain(t *testing.T) {
 	if users, err := inst.Users(""); err != nil || len(users) != 0 {
 		t.Errorf("default domain users = %+v, %v; want none", users, err)
 	}
+}
+
+// TestNamedDomainMixedCaseKey signs in to a domain whose key is "Support"
+// with meshcentral-domain "support". MeshCentral lower-cases domain names,
+// so the action must edit that key and write the lower-case path.
+func TestNamedDomainMixedCaseKey(t *testing.T) {
+	requireMeshCentral(t)
+	t.Parallel()
+
+	port := freePort(t)
+	w := newWorld(t, localConfig(port, "", `"Support": {
+      "title": "Customer support"
+    }`))
+	origin := "https://localhost:" + strconv.Itoa(port)
+	res, committed := w.apply(map[string]string{"meshcentral-url": origin, "meshcentral-domain": "support"})
+	wantOutput(t, res, "redirect-uri", origin+"/support/auth-oidc-callback")
+	var doc struct{ Domains map[string]json.RawMessage }
+	if err := json.Unmarshal(committed, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for key := range doc.Domains {
+		if key != "Support" && strings.EqualFold(key, "support") {
+			t.Errorf("the committed config.json has a second domain key %q beside \"Support\":\n%s", key, committed)
+		}
+	}
+
+	inst := w.startMesh(w.render(committed), "localhost", port)
+	w.setUser(alice)
+	visit{domainPath: "support", domainID: "support", redirectURI: res.outputs["redirect-uri"]}.signedIn(t, inst, alice)
+}
+
+// TestRenderEscapesSecret adopts a provider whose client secret contains
+// characters that JSON escapes. MeshCentral must send authentik exactly that
+// secret after render.
+func TestRenderEscapesSecret(t *testing.T) {
+	requireMeshCentral(t)
+	t.Parallel()
+
+	port := freePort(t)
+	w := newWorld(t, localConfig(port, "", ""))
+	secret := `quote" backslash\ slash/ <tag> & apostrophe' é ${x}` + "\u2028end"
+	if _, err := w.sb.Authentik.AddProvider(authentikfake.Provider{Name: "Provider for MeshCentral", ClientSecret: secret}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.sb.Authentik.AddApplication("meshcentral", "MeshCentral", "Provider for MeshCentral"); err != nil {
+		t.Fatal(err)
+	}
+	origin := "https://localhost:" + strconv.Itoa(port)
+	res, committed := w.apply(map[string]string{"meshcentral-url": origin})
+	if stored, _ := w.sb.GitHub.SecretPlaintext(sandbox.Repository, "", defaultSecretName); stored != secret {
+		t.Fatalf("the GitHub secret differs from authentik's client secret")
+	}
+
+	inst := w.startMesh(w.render(committed), "localhost", port)
+	w.setUser(alice)
+	visit{redirectURI: res.outputs["redirect-uri"]}.signedIn(t, inst, alice)
 }
 
 // TestAliasPort runs MeshCentral on an internal port behind a proxy that
