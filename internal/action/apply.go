@@ -30,6 +30,9 @@ import (
 // to authentik second; when authentik rejects it, the old secret is put back.
 func (r *runner) apply(ctx context.Context, ak *authentik.Client, g *gh.Client, st *state) error {
 	r.logList(st)
+	if st.akPlan.ProviderExists && st.effectiveSecret() == "" && !st.secret.current {
+		return fmt.Errorf("authentik did not return the client secret of provider %q, so it cannot be stored in %s: give the token's user permission to change OAuth2 providers", r.in.ProviderName, r.in.ClientSecretSecretName)
+	}
 	res := outcome{clientID: st.akPlan.ClientID, providerPK: st.akPlan.ProviderPK, operation: "none"}
 	planned := credentials{st.akPlan.ClientID, st.effectiveSecret()}
 

@@ -272,6 +272,13 @@ func (r *runner) planSecrets(st *state) {
 	fp, ok := parseFingerprint(st.fpVariable)
 	st.idSecret.current = st.idSecret.exists && ok && fp.matchesID(st.akPlan.ClientID)
 	st.secret.current = st.secret.exists && ok && fp.matchesSecret(st.effectiveSecret())
+	if st.akPlan.ProviderExists && st.effectiveSecret() == "" {
+		// authentik returns the client secret only to users who may change
+		// the provider. Without it the stored secret cannot be compared, so
+		// it is not reported as drift.
+		st.secret.current = st.secret.exists
+		st.list.Warn("authentik did not return the provider's client secret, so the stored secret was not compared; give the token's user permission to change OAuth2 providers")
+	}
 
 	target := "repository " + st.repo.String()
 	if r.in.SecretsEnvironment != "" {
