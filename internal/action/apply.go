@@ -159,6 +159,14 @@ func (r *runner) rotate(ctx context.Context, ak *authentik.Client, g *gh.Client,
 		return fmt.Errorf("rotate the client secret: %w", err)
 	}
 	if err := ak.SetClientSecret(ctx, res.providerPK, st.newSecret); err != nil {
+		// A PATCH whose answer was lost may have been applied: keep the new
+		// secret in GitHub when authentik has it.
+		if now, rdErr := ak.Plan(ctx, st.akDesired); rdErr == nil && now.ClientSecret == st.newSecret {
+			r.gha.Warningf("authentik did not confirm the new client secret (%s), but reading the provider shows it in place.", err)
+			st.akPlan.ClientSecret = st.newSecret
+			r.gha.Noticef("Rotated the client secret; deploy MeshCentral with the new %s.", r.in.ClientSecretSecretName)
+			return nil
+		}
 		if rbErr := r.writeSecrets(ctx, g, st, res.clientID, old, false, true); rbErr != nil {
 			return fmt.Errorf("rotate the client secret: authentik rejected the new secret (%v), and putting the previous secret back in GitHub also failed (%v): run again to repair", err, rbErr)
 		}
