@@ -2,7 +2,9 @@ package gh
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -82,7 +84,7 @@ func (c *Client) PutVariable(ctx context.Context, repo Repo, env, name, value st
 		return fmt.Errorf("%s: %w", step, err)
 	}
 	v := &github.ActionsVariable{Name: name, Value: value}
-	err = c.call(ctx, func() (*github.Response, error) {
+	put := func(found bool) (*github.Response, error) {
 		switch {
 		case env == "" && found:
 			return c.api.Actions.UpdateRepoVariable(ctx, repo.Owner, repo.Name, v)
@@ -93,7 +95,13 @@ func (c *Client) PutVariable(ctx context.Context, repo Repo, env, name, value st
 		default:
 			return c.api.Actions.CreateEnvVariable(ctx, int(info.ID), url.PathEscape(env), v)
 		}
-	})
+	}
+	err = c.call(ctx, func() (*github.Response, error) { return put(found) })
+	// A concurrent run may have created the variable after it was read.
+	var ge *github.ErrorResponse
+	if !found && errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusConflict {
+		err = c.call(ctx, func() (*github.Response, error) { return put(true) })
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", step, envError(apiError(err, scopeVariables), t))
 	}
