@@ -87,6 +87,17 @@ func (r *runner) apply(ctx context.Context, ak *authentik.Client, g *gh.Client, 
 				return err
 			}
 			st.edit = edit
+			// The pull request body lists the config.json entries, so they
+			// must name the adopted client ID, not the planned one.
+			var list change.List
+			for _, e := range st.list.Entries {
+				if e.Kind != "config.json" {
+					list.Add(e)
+				}
+			}
+			list.Add(edit.Changes...)
+			list.Warnings = st.list.Warnings
+			st.list = list
 			prep = nil
 			if st.configChanged() {
 				if prep, err = g.PreparePullRequest(ctx, st.repo, r.pullSpec(st)); err != nil {
