@@ -59,6 +59,9 @@ type world struct {
 	// extraSecrets are secret values the scan cannot find by itself, such
 	// as a client secret that rotation replaced.
 	extraSecrets []string
+	// httpClient, when set, replaces the sandbox's client, for a world
+	// with a proxy of its own.
+	httpClient *http.Client
 	// inlineConfig marks a world whose config.json may contain the secret,
 	// because a run used client-secret-in-config: inline.
 	inlineConfig bool
@@ -124,6 +127,10 @@ func (w *world) run(eventName, event string, inputs map[string]string) *result {
 
 // runEnv runs the action with a prepared environment.
 func (w *world) runEnv(env map[string]string, inputs map[string]string) *result {
+	client := w.sb.HTTPClient()
+	if w.httpClient != nil {
+		client = w.httpClient
+	}
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -131,7 +138,7 @@ func (w *world) runEnv(env map[string]string, inputs map[string]string) *result 
 		Getenv:         sandbox.Getenv(env),
 		Stdout:         &stdout,
 		Stderr:         &stderr,
-		HTTPClient:     w.sb.HTTPClient(),
+		HTTPClient:     client,
 		Version:        "faults",
 		RetryBaseDelay: time.Millisecond,
 	})

@@ -214,12 +214,24 @@ func committedClientID(content []byte) string {
 // sent any write request.
 func (w *world) noWritesOnRerun(inputs map[string]string) []string {
 	before := w.writes()
+	akSeen, ghSeen := len(w.sb.Authentik.Requests()), len(w.sb.GitHub.Requests())
 	res := w.apply(inputs)
 	if res.err != nil {
 		return []string{fmt.Sprintf("the following apply failed: %v\n%s", res.err, res.stdout)}
 	}
 	if n := w.writes() - before; n != 0 {
-		return []string{fmt.Sprintf("the following apply sent %d write requests, want none", n)}
+		var sent []string
+		for _, r := range w.sb.Authentik.Requests()[akSeen:] {
+			if r.Method != "GET" {
+				sent = append(sent, "authentik "+r.Method+" "+r.Path)
+			}
+		}
+		for _, r := range w.sb.GitHub.Requests()[ghSeen:] {
+			if r.Method != "GET" && r.Method != "HEAD" {
+				sent = append(sent, "GitHub "+r.Method+" "+r.Path)
+			}
+		}
+		return []string{fmt.Sprintf("the following apply sent %d write requests, want none: %s", n, strings.Join(sent, ", "))}
 	}
 	return nil
 }
