@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 
 	api "goauthentik.io/api/v3"
@@ -27,6 +28,10 @@ func opUpdateApp(slug string) op {
 
 func opCreateBinding(group string) op {
 	return op{verb: "create", kind: KindBinding, name: group, perm: "authentik_policies.add_policybinding"}
+}
+
+func opDeleteBinding(pk string) op {
+	return op{verb: "delete", kind: KindBinding, name: pk, perm: "authentik_policies.delete_policybinding"}
 }
 
 // Result is the provider state after Apply.
@@ -202,6 +207,14 @@ func (c *Client) applyBindings(ctx context.Context, p *Plan, app *api.Applicatio
 	_, ops, _ := bindingsDiff(app.Slug, p.res.groups, existing)
 	changed := false
 	for _, b := range ops {
+		if b.remove != "" {
+			resp, err := c.api.PoliciesApi.PoliciesBindingsDestroy(ctx, b.remove).Execute()
+			if err := c.fail(opDeleteBinding(b.remove), resp, err); err != nil && !isStatus(err, http.StatusNotFound) {
+				return changed, err
+			}
+			changed = true
+			continue
+		}
 		body := *api.NewPolicyBindingRequest(app.Pk, b.order)
 		body.SetGroup(b.group.Pk)
 		body.SetEnabled(true)

@@ -245,6 +245,9 @@ func appDiff(cur *api.Application, w appWant, providerName string, providerPK in
 type bindingOp struct {
 	group api.Group
 	order int32
+	// remove is the primary key of a duplicate binding to delete; when set,
+	// the op deletes instead of creating.
+	remove string
 }
 
 // bindingsDiff returns one entry per allowed group, the bindings to create,
@@ -252,9 +255,13 @@ type bindingOp struct {
 // bindings are left alone because an admin may have added them on purpose.
 func bindingsDiff(slug string, groups []api.Group, existing []api.PolicyBinding) ([]change.Entry, []bindingOp, []string) {
 	bound := map[string]bool{}
+	var duplicates []api.PolicyBinding
 	next := int32(0)
 	for _, b := range existing {
 		if g := b.Group.Get(); g != nil {
+			if bound[*g] {
+				duplicates = append(duplicates, b)
+			}
 			bound[*g] = true
 		}
 		if b.Order >= next {
@@ -274,6 +281,21 @@ func bindingsDiff(slug string, groups []api.Group, existing []api.PolicyBinding)
 		entries = append(entries, created(KindBinding, g.Name, "application", slug))
 		ops = append(ops, bindingOp{group: g, order: next})
 		next++
+	}
+
+	// Two runs that create the same binding at once leave two bindings of
+	// one group; authentik does not prevent it. The later ones go.
+	for _, b := range duplicates {
+		g := *b.Group.Get()
+		if !allowed[g] {
+			continue
+		}
+		name := b.GroupObj.Name
+		if name == "" {
+			name = g
+		}
+		entries = append(entries, change.Entry{Kind: KindBinding, Name: name, Field: "duplicate binding " + b.Pk, Before: slug, Action: change.Delete})
+		ops = append(ops, bindingOp{remove: b.Pk})
 	}
 
 	var warnings []string

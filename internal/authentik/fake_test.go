@@ -673,3 +673,31 @@ func TestReadOnlyTokenApplyNamesPermission(t *testing.T) {
 		t.Errorf("error = %v\nwant prefix %s", err, want)
 	}
 }
+
+func TestDuplicateBindingDeleted(t *testing.T) {
+	t.Parallel()
+	srv, c := startFake(t)
+	d := testDesired()
+	d.AllowedGroups = []string{"staff"}
+	mustApply(t, c, mustPlan(t, c, d))
+	// A concurrent run created the same binding again.
+	if _, err := srv.BindGroup(d.ApplicationSlug, "staff"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Bindings(d.ApplicationSlug)); n != 2 {
+		t.Fatalf("%d bindings before the repair, want 2", n)
+	}
+
+	p := mustPlan(t, c, d)
+	if got := pending(p); len(got) != 1 || !strings.Contains(got[0], "delete") {
+		t.Errorf("pending = %v, want one delete", got)
+	}
+	mustApply(t, c, p)
+
+	if n := len(srv.Bindings(d.ApplicationSlug)); n != 1 {
+		t.Errorf("%d bindings after the repair, want 1", n)
+	}
+	if got := pending(mustPlan(t, c, d)); len(got) != 0 {
+		t.Errorf("pending after the repair = %v, want none", got)
+	}
+}

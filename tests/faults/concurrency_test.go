@@ -70,12 +70,11 @@ func concurrentApplies(t *testing.T, latency time.Duration) {
 	if n := len(ak.Applications()); n > 1 {
 		t.Errorf("%d applications after two concurrent applies", n)
 	}
+	// Both runs can list no binding and then both create one, as authentik
+	// allows; the next apply deletes the duplicate, which checkConverged
+	// below requires.
 	if g := w.boundGroups(); len(g) > 1 {
-		// NOTE: both runs can list no binding, then both create one. The
-		// fake accepts a second binding of the same group, and no later
-		// apply deletes the duplicate. The round is skipped, not passed,
-		// until apply removes duplicate group bindings.
-		t.Skipf("known bug: bindings %q after two concurrent applies, want one for staff", g)
+		t.Logf("bindings %q after two concurrent applies; the next apply must remove the duplicate", g)
 	}
 	if n := len(w.sb.GitHub.PullRequests(sandbox.Repository)); n > 1 {
 		t.Errorf("%d pull requests after two concurrent applies", n)
