@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/meshauth/meshcentral-authentik-action/internal/authentik"
 	"github.com/meshauth/meshcentral-authentik-action/internal/change"
@@ -17,7 +18,8 @@ import (
 //
 //   - authentik: provider, application, bindings. A crash leaves objects the
 //     next run adopts by slug and name.
-//   - GitHub secrets, then the fingerprint variable. A crash between them
+//   - GitHub secrets, then the fingerprint variable, once authentik has
+//     accepted the provider write. A crash between them
 //     leaves a stale fingerprint, so the next run writes both secrets again;
 //     secrets written for a provider whose create then failed are replaced
 //     by the next run, which generates new credentials.
@@ -43,19 +45,48 @@ func (r *runner) apply(ctx context.Context, ak *authentik.Client, g *gh.Client, 
 		prep                   *gh.PreparedCommit
 		secretsWritten         bool
 	)
+	// The secrets wait until authentik has accepted the provider write, so a
+	// token that may read but not write authentik fails the run before
+	// anything reaches GitHub. The tree and commit objects need no wait:
+	// no branch points at them yet.
+	var (
+		gate       = make(chan struct{})
+		gateOnce   sync.Once
+		providerOK atomic.Bool
+	)
+	openGate := func() { gateOnce.Do(func() { close(gate) }) }
 	akPending := hasPending(st.list, authentik.KindProvider, authentik.KindApplication, authentik.KindBinding)
 	if akPending {
-		wg.Go(func() { akOut, akErr = ak.Apply(ctx, st.akPlan) })
+		st.akPlan.AfterProvider = func() {
+			providerOK.Store(true)
+			openGate()
+		}
+		wg.Go(func() {
+			akOut, akErr = ak.Apply(ctx, st.akPlan)
+			openGate()
+		})
+	} else {
+		providerOK.Store(true)
+		openGate()
 	}
 	switch {
 	case st.newSecret != "":
-		// Rotation needs the provider to exist, so it waits for no create.
 		wg.Go(func() {
+			if <-gate; !providerOK.Load() {
+				return
+			}
 			secErr = r.rotate(ctx, ak, g, st, res)
 			secretsWritten = secErr == nil
 		})
 	case !st.idSecret.current || !st.secret.current || !st.fpFound:
 		wg.Go(func() {
+			// Reading the public key is no write, so it need not wait.
+			if secErr = g.LoadPublicKey(ctx, st.repo, r.in.SecretsEnvironment); secErr != nil {
+				return
+			}
+			if <-gate; !providerOK.Load() {
+				return
+			}
 			secErr = r.writeSecrets(ctx, g, st, planned.id, planned.secret, !st.idSecret.current, !st.secret.current)
 			secretsWritten = secErr == nil
 		})
@@ -141,15 +172,17 @@ func hasPending(l change.List, kinds ...string) bool {
 // fingerprint of both.
 func (r *runner) writeSecrets(ctx context.Context, g *gh.Client, st *state, id, secret string, writeID, writeSecret bool) error {
 	env := r.in.SecretsEnvironment
+	var idErr, secretErr error
+	var wg sync.WaitGroup
 	if writeID {
-		if err := g.PutSecret(ctx, st.repo, env, r.in.ClientIDSecretName, id); err != nil {
-			return err
-		}
+		wg.Go(func() { idErr = g.PutSecret(ctx, st.repo, env, r.in.ClientIDSecretName, id) })
 	}
 	if writeSecret {
-		if err := g.PutSecret(ctx, st.repo, env, r.in.ClientSecretSecretName, secret); err != nil {
-			return err
-		}
+		wg.Go(func() { secretErr = g.PutSecret(ctx, st.repo, env, r.in.ClientSecretSecretName, secret) })
+	}
+	wg.Wait()
+	if err := firstError(idErr, secretErr); err != nil {
+		return err
 	}
 	fp, err := newFingerprint(r.env.Rand, id, secret)
 	if err != nil {

@@ -1,9 +1,11 @@
 package action
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -250,6 +252,9 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 	if st.newSecret != "" {
 		st.list.Add(change.Entry{Kind: "authentik provider", Name: in.ProviderName, Field: "client_secret", Action: change.Update, Sensitive: true})
 	}
+	if err := r.checkSharedSecret(st); err != nil {
+		return nil, err
+	}
 	r.planSecrets(st)
 	if err := r.planConfig(st, st.akPlan.ClientID); err != nil {
 		return nil, err
@@ -430,4 +435,49 @@ func generateSecret(rand io.Reader) (string, error) {
 		b.WriteByte(secretAlphabet[int(c)%len(secretAlphabet)])
 	}
 	return b.String(), nil
+}
+
+// checkSharedSecret rejects a run whose client secret placeholder another
+// domain's oidc block already uses for another client: both domains would
+// then render the same secret, and one of them could no longer sign in.
+func (r *runner) checkSharedSecret(st *state) error {
+	var doc map[string]any
+	if err := json.Unmarshal(bytes.TrimPrefix(st.original, []byte("\xef\xbb\xbf")), &doc); err != nil {
+		return nil // meshconfig reports syntax errors with their position
+	}
+	domains, _ := lowerKeys(doc)["domains"].(map[string]any)
+	for name, v := range domains {
+		if strings.EqualFold(name, r.in.MeshCentralDomain) {
+			continue
+		}
+		domain, _ := v.(map[string]any)
+		strategies, _ := lowerKeys(domain)["authstrategies"].(map[string]any)
+		oidc := lowerKeys(asObject(lowerKeys(strategies)["oidc"]))
+		client := lowerKeys(asObject(oidc["client"]))
+		secret, _ := client["client_secret"].(string)
+		if s, ok := oidc["clientsecret"].(string); ok {
+			secret = s
+		}
+		if secret != r.in.Placeholder() {
+			continue
+		}
+		return fmt.Errorf("input client-secret-secret-name has value %q, which domain %q of %s already uses for its own client: set client-id-secret-name and client-secret-secret-name to names of their own for domain %q, such as %s",
+			r.in.ClientSecretSecretName, name, r.in.ConfigPath, r.in.MeshCentralDomain, inputs.DefaultSecretName(r.in.MeshCentralDomain, "CLIENT_SECRET"))
+	}
+	return nil
+}
+
+// lowerKeys returns m with lower-cased keys, as MeshCentral reads them; a
+// later key wins over an earlier twin, as in MeshCentral.
+func lowerKeys(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}
+
+func asObject(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
 }

@@ -62,6 +62,9 @@ func (c *Client) Apply(ctx context.Context, p *Plan) (*Result, error) {
 	}
 	res := &Result{ProviderPK: p.ProviderPK, ClientID: p.ClientID, ClientSecret: p.ClientSecret}
 	if !p.Pending() {
+		if p.AfterProvider != nil {
+			p.AfterProvider()
+		}
 		return res, nil
 	}
 	c.addSecret(p.ClientSecret)
@@ -69,6 +72,9 @@ func (c *Client) Apply(ctx context.Context, p *Plan) (*Result, error) {
 	prov, changed, err := c.applyProvider(ctx, p)
 	if err != nil {
 		return nil, err
+	}
+	if p.AfterProvider != nil {
+		p.AfterProvider()
 	}
 	res.Changed = changed
 	res.ProviderPK = prov.Pk

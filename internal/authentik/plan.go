@@ -86,6 +86,11 @@ type Plan struct {
 	ClientSecret string
 	// Issuer is <url>/application/o/<slug>/.
 	Issuer string
+	// AfterProvider, when set, is called by Apply once the provider is in
+	// place (written, or already right) and before the application is
+	// written. A caller can wait for it to start writes elsewhere only once
+	// authentik has accepted the token's first write.
+	AfterProvider func()
 
 	desired  Desired
 	res      *resolved

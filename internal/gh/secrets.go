@@ -122,6 +122,20 @@ func (c *Client) secretNames(ctx context.Context, t target) (map[string]bool, er
 	return names, nil
 }
 
+// LoadPublicKey reads and caches the public key that PutSecret seals with,
+// so a caller can fetch it before it is allowed to write.
+func (c *Client) LoadPublicKey(ctx context.Context, repo Repo, env string) error {
+	t := target{repo, env}
+	info, err := c.Repository(ctx, repo)
+	if err != nil {
+		return fmt.Errorf("get the secrets public key of %s: %w", t, err)
+	}
+	if _, err := c.publicKey(ctx, t, info); err != nil {
+		return fmt.Errorf("get the secrets public key of %s: %w", t, err)
+	}
+	return nil
+}
+
 // PutSecret creates or updates the Actions secret name in repo, or in its
 // environment env when env is not empty. The value is sealed with the
 // target's public key (fetched once per target and cached), so it leaves
