@@ -231,3 +231,25 @@ func redirectOf(oidc map[string]any) string {
 	s, _ := oidc["callbackurl"].(string)
 	return s
 }
+
+func TestSecondDomainSharingSecretNameRejected(t *testing.T) {
+	config, inputs := loadCase(t, "dns-domain-only")
+	w := newWorld(t, config)
+	w.run(map[string]string{"meshcentral-url": "https://mesh.example.com"}).mustSucceed(t)
+	if err := w.sb.MergePullRequest(1); err != nil {
+		t.Fatal(err)
+	}
+	akBefore, ghBefore := w.writes()
+
+	inputs["client-id-secret-name"] = "MESHCENTRAL_OIDC_CLIENT_ID"
+	inputs["client-secret-secret-name"] = "MESHCENTRAL_OIDC_CLIENT_SECRET"
+	res := w.run(inputs)
+	if res.exitCode == 0 {
+		t.Fatal("apply succeeded although the default domain already uses the secret name")
+	}
+	contains(t, "log", res.stdout, "client-secret-secret-name")
+	contains(t, "log", res.stdout, "MESHCENTRAL_SUPPORT_OIDC_CLIENT_SECRET")
+	if ak, gh := w.writes(); ak != akBefore || gh != ghBefore {
+		t.Errorf("the rejected run sent %d authentik and %d GitHub writes", ak-akBefore, gh-ghBefore)
+	}
+}
