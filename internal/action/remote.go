@@ -211,6 +211,9 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 	if err := firstError(repoErr, envErr, akErr, fileErr, idErr, secErr, varErr, prErr); err != nil {
 		return nil, err
 	}
+	if in.Mode == inputs.ModeApply && st.repoInfo.CanPush != nil && !*st.repoInfo.CanPush {
+		return nil, fmt.Errorf("the github-token cannot push to %s, so apply could not commit config.json: grant the GitHub App or fine-grained token \"Contents: read and write\" on this repository", repo)
+	}
 	st.base = in.BaseBranch
 	if st.base == "" {
 		st.base = st.repoInfo.DefaultBranch

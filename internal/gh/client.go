@@ -164,6 +164,9 @@ type RepoInfo struct {
 	ID            int64
 	FullName      string
 	DefaultBranch string
+	// CanPush is the token's "push" permission as the repository response
+	// reports it, or nil when the response has no permissions object.
+	CanPush *bool
 }
 
 // Repository fetches the repository's ID and default branch, once per Client.
@@ -190,6 +193,9 @@ func (c *Client) Repository(ctx context.Context, repo Repo) (*RepoInfo, error) {
 	}
 
 	info = &RepoInfo{ID: r.GetID(), FullName: r.GetFullName(), DefaultBranch: r.GetDefaultBranch()}
+	if push, ok := r.GetPermissions()["push"]; ok {
+		info.CanPush = &push
+	}
 	c.mu.Lock()
 	c.repos[repo.String()] = info
 	c.mu.Unlock()

@@ -162,3 +162,18 @@ func TestPullRequestsNotPermitted(t *testing.T) {
 		t.Error(strings.Join(probs, "\n"))
 	}
 }
+
+// TestReadOnlyContentsToken checks that apply stops before any write when
+// the GitHub token may not push, which the repository response tells.
+func TestReadOnlyContentsToken(t *testing.T) {
+	w := newWorld(t, []byte(baseConfig))
+	perms := githubfake.FullAccess("read-only-bot")
+	perms.Contents = githubfake.Read
+	w.sb.GitHub.AddToken("ghs_readOnlyContents0123456789", perms)
+	res := w.apply(map[string]string{"github-token": "ghs_readOnlyContents0123456789"})
+	log := res.failed(t)
+	contains(t, "log", log, "Contents: read and write")
+	if n := w.writes(); n != 0 {
+		t.Errorf("the run sent %d write requests, want none", n)
+	}
+}
