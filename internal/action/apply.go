@@ -19,10 +19,8 @@ import (
 //   - authentik: provider, application, bindings. A crash leaves objects the
 //     next run adopts by slug and name.
 //   - GitHub secrets, then the fingerprint variable, once authentik has
-//     accepted the provider write. A crash between them
-//     leaves a stale fingerprint, so the next run writes both secrets again;
-//     secrets written for a provider whose create then failed are replaced
-//     by the next run, which generates new credentials.
+//     accepted the provider write. A crash between them leaves a stale
+//     fingerprint, so the next run writes both secrets again.
 //   - the pull request's tree and commit objects, which no branch points at
 //     yet, so they change nothing visible.
 //
@@ -105,35 +103,12 @@ func (r *runner) apply(ctx context.Context, ak *authentik.Client, g *gh.Client, 
 		res.clientID, res.providerPK = akOut.ClientID, akOut.ProviderPK
 		changed = changed || akOut.Changed
 		r.gha.Noticef("authentik provider %q and application %q are in place (provider %d).", r.in.ProviderName, r.in.ApplicationSlug, akOut.ProviderPK)
-		// A concurrent run created the provider first and this run adopted
-		// it: store its credentials and edit config.json for them instead.
+		// Other credentials than planned mean a concurrent run created the
+		// provider first and this run adopted it.
 		if got := (credentials{akOut.ClientID, akOut.ClientSecret}); got != planned && st.newSecret == "" {
-			r.gha.Warningf("authentik provider %q was created by a concurrent run; using its credentials.", r.in.ProviderName)
-			st.akPlan.ClientID, st.akPlan.ClientSecret = got.id, got.secret
-			if err := r.writeSecrets(ctx, g, st, got.id, got.secret, true, true); err != nil {
+			var err error
+			if prep, err = r.adoptCredentials(ctx, g, st, got); err != nil {
 				return err
-			}
-			edit, err := r.editConfig(st, got.id)
-			if err != nil {
-				return err
-			}
-			st.edit = edit
-			// The pull request body lists the config.json entries, so they
-			// must name the adopted client ID, not the planned one.
-			var list change.List
-			for _, e := range st.list.Entries {
-				if e.Kind != "config.json" {
-					list.Add(e)
-				}
-			}
-			list.Add(edit.Changes...)
-			list.Warnings = st.list.Warnings
-			st.list = list
-			prep = nil
-			if st.configChanged() {
-				if prep, err = g.PreparePullRequest(ctx, st.repo, r.pullSpec(st)); err != nil {
-					return err
-				}
 			}
 			changed = true
 		}
@@ -151,6 +126,39 @@ func (r *runner) apply(ctx context.Context, ak *authentik.Client, g *gh.Client, 
 	res.changed = changed
 	r.report(st, res, changed, false)
 	return nil
+}
+
+// adoptCredentials handles a provider that a concurrent run created first
+// and this run adopted: it stores that provider's credentials, edits
+// config.json for them and prepares the pull request again.
+func (r *runner) adoptCredentials(ctx context.Context, g *gh.Client, st *state, got credentials) (*gh.PreparedCommit, error) {
+	r.gha.Warningf("authentik provider %q was created by a concurrent run; using its credentials.", r.in.ProviderName)
+	st.akPlan.ClientID, st.akPlan.ClientSecret = got.id, got.secret
+	if err := r.writeSecrets(ctx, g, st, got.id, got.secret, true, true); err != nil {
+		return nil, err
+	}
+	edit, err := r.editConfig(st, got.id)
+	if err != nil {
+		return nil, err
+	}
+	st.edit = edit
+
+	// The pull request body lists the config.json entries, so they must
+	// name the adopted client ID, not the planned one.
+	var list change.List
+	for _, e := range st.list.Entries {
+		if e.Kind != "config.json" {
+			list.Add(e)
+		}
+	}
+	list.Add(edit.Changes...)
+	list.Warnings = st.list.Warnings
+	st.list = list
+
+	if !st.configChanged() {
+		return nil, nil
+	}
+	return g.PreparePullRequest(ctx, st.repo, r.pullSpec(st))
 }
 
 // credentials are a client ID and secret, compared as a pair.
