@@ -242,9 +242,9 @@ func (r *runner) pullSpec(st *state) gh.PullRequestSpec {
 		Body:          r.pullBody(st),
 		Labels:        r.in.PullRequestLabels,
 		// NOTE: the branch head is read when the pull request is prepared,
-		// after config.json was read, so a commit to config.json landing in
-		// between (about a second) would be reverted by the pull request; its
-		// diff shows that to the reviewer. Checking would cost one request.
+		// about a second after config.json was read. A commit to config.json
+		// in between would be reverted by the pull request, which its diff
+		// shows the reviewer. Checking for it would cost one request.
 		BaseChecked: true,
 		Searched:    true,
 	}

@@ -29,8 +29,8 @@ const (
 	kindPullRequest = "pull request"
 )
 
-// state is what the read phase found and what the run will do. Every mode
-// computes it the same way; only apply acts on it.
+// state is the result of the read phase and the change list of the run.
+// Every mode computes it the same way, and only apply acts on it.
 type state struct {
 	repo       gh.Repo
 	repoInfo   *gh.RepoInfo
@@ -54,7 +54,7 @@ type state struct {
 	list change.List
 }
 
-// secretState is what is known about one GitHub secret: whether it exists
+// secretState is the known state of one GitHub secret: whether it exists
 // and whether the stored fingerprint matches the desired value.
 type secretState struct {
 	exists  bool

@@ -5,7 +5,8 @@ import (
 	"strconv"
 )
 
-// outcome is what a run did or would do, for the outputs.
+// outcome is the result of a run (or, in plan and check, the expected
+// result), as the outputs report it.
 type outcome struct {
 	clientID   string
 	providerPK int32

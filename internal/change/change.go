@@ -9,7 +9,7 @@ package change
 
 import "strings"
 
-// Action is what a run does to one item.
+// Action is the operation a run performs on one item.
 type Action string
 
 // The actions an entry can carry.

@@ -159,8 +159,8 @@ func lookupEnv(getenv func(string) string, name string) (string, bool) {
 	return "", false
 }
 
-// Context is what the runner tells about the workflow run; Load uses it for
-// defaults such as the deployment repository.
+// Context is the workflow run information from the runner; Load uses it
+// for defaults such as the deployment repository.
 type Context struct {
 	Repository string // GITHUB_REPOSITORY
 }
@@ -221,6 +221,12 @@ func Parse(raw map[string]string, ctx Context) (*Inputs, error) {
 	in.AuthentikCACert = p.str("authentik-ca-certificate")
 
 	p.configPath(in.ConfigPath)
+	if in.ClientIDSecretName == "" {
+		in.ClientIDSecretName = DefaultSecretName(in.MeshCentralDomain, "CLIENT_ID")
+	}
+	if in.ClientSecretSecretName == "" {
+		in.ClientSecretSecretName = DefaultSecretName(in.MeshCentralDomain, "CLIENT_SECRET")
+	}
 	p.secretName("client-id-secret-name", in.ClientIDSecretName)
 	p.secretName("client-secret-secret-name", in.ClientSecretSecretName)
 	if strings.EqualFold(in.ClientIDSecretName, in.ClientSecretSecretName) && in.ClientIDSecretName != "" {
@@ -235,9 +241,6 @@ func Parse(raw map[string]string, ctx Context) (*Inputs, error) {
 	if in.Mode == ModeRender {
 		p.required("render-output", in.RenderOutput, "set it to the path of the file to write, for example meshcentral-data/config.json")
 		p.requiredSecret("client-secret", in.ClientSecret, "pass ${{ secrets."+in.ClientSecretSecretName+" }}")
-		if in.RenderOutput != "" && path.Clean(in.RenderOutput) == path.Clean(in.ConfigPath) {
-			p.fail("render-output", in.RenderOutput, "write the rendered file outside the checked-in config-path, so the secret cannot be committed by a later step")
-		}
 	}
 	if !remote {
 		return in, p.err()
@@ -288,6 +291,24 @@ func DefaultProviderName(slug string) string {
 		return "Provider for MeshCentral"
 	}
 	return "Provider for MeshCentral (" + slug + ")"
+}
+
+// DefaultSecretName returns the secret name used when the input is not set:
+// one pair of secrets per MeshCentral domain, so that setting up a second
+// domain never overwrites the first domain's credentials.
+func DefaultSecretName(domain, suffix string) string {
+	if domain == "" {
+		return "MESHCENTRAL_OIDC_" + suffix
+	}
+	var b strings.Builder
+	for _, r := range strings.ToUpper(domain) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return "MESHCENTRAL_" + b.String() + "_OIDC_" + suffix
 }
 
 // DefaultBranchName returns the pull request branch used for a domain when

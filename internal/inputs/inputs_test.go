@@ -190,9 +190,13 @@ func TestLoadRenderNeedsNoRemoteInputs(t *testing.T) {
 	if in.RenderOutput != "out/config.json" {
 		t.Errorf("RenderOutput = %q", in.RenderOutput)
 	}
-	m["INPUT_RENDER-OUTPUT"] = "meshcentral-data/config.json"
-	if _, err := load(t, m); err == nil || !strings.Contains(err.Error(), "input render-output") {
-		t.Errorf("rendering over config-path: got %v", err)
+	m["INPUT_MESHCENTRAL-DOMAIN"] = "Support-2"
+	in, err = load(t, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Placeholder() != "${MESHCENTRAL_SUPPORT_2_OIDC_CLIENT_SECRET}" {
+		t.Errorf("Placeholder for domain support-2 = %q", in.Placeholder())
 	}
 }
 
