@@ -230,7 +230,7 @@ func TestDNSDomainOnlyCase(t *testing.T) {
 
 	// The case's settings have aliasPort 443, so Login reaches both host
 	// names on 443 as users would.
-	rendered := w.render(supportFile, mainSecret, defaultSecretName)
+	rendered := w.render(supportFile, mainSecret, "MESHCENTRAL_SUPPORT_OIDC_CLIENT_SECRET")
 	inst := w.startMesh(rendered, "mesh.example.com", 0)
 	if inst.AliasPort != 443 {
 		t.Fatalf("MeshCentral runs with aliasPort %d, want 443", inst.AliasPort)

@@ -14,7 +14,7 @@ var placeholderRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // secretNames returns the secret names of the placeholders in content, each
 // once, in order of appearance.
-func secretNames(content []byte) []string {
+func placeholderNames(content []byte) []string {
 	var names []string
 	seen := map[string]bool{}
 	for _, m := range placeholderRE.FindAllSubmatch(content, -1) {
@@ -29,9 +29,6 @@ func secretNames(content []byte) []string {
 // TestSecondDomainKeepsFirstSignIn applies for the default domain, then
 // for a dns domain, with the default secret names both times. The second
 // run must either fail before any write or leave both domains signing in.
-//
-// NOTE: apply now overwrites the default domain's secrets, so this test
-// fails until the action rejects the run or names secrets per domain.
 func TestSecondDomainKeepsFirstSignIn(t *testing.T) {
 	requireMeshCentral(t)
 	t.Parallel()
@@ -61,7 +58,7 @@ func TestSecondDomainKeepsFirstSignIn(t *testing.T) {
 		t.Fatalf("%d pull requests, want one per domain", len(pulls))
 	}
 	supportFile := w.sb.GitHub.PullRequestFile(sandbox.Repository, pulls[1].Number, sandbox.ConfigPath)
-	names := secretNames(supportFile)
+	names := placeholderNames(supportFile)
 	t.Logf("the pull request for the dns domain has the placeholders of %q", names)
 	rendered := w.render(supportFile, names...)
 

@@ -158,13 +158,13 @@ func (w *world) merge(content []byte) {
 }
 
 // render runs render mode on content checked out at config-path and returns
-// the deployable file. It renders once for each secret name given (those
-// of the applies that wrote the placeholders, the default when none), with
-// the secret the GitHub fake stores under that name.
+// the deployable file. It renders once for each secret name given, or for
+// each placeholder in content when none is given, with the secret the
+// GitHub fake stores under that name.
 func (w *world) render(content []byte, secretNames ...string) []byte {
 	w.t.Helper()
 	if len(secretNames) == 0 {
-		secretNames = []string{defaultSecretName}
+		secretNames = placeholderNames(content)
 	}
 	for _, name := range secretNames {
 		secret, ok := w.sb.GitHub.SecretPlaintext(sandbox.Repository, "", name)
