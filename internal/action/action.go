@@ -59,6 +59,13 @@ func Run(ctx context.Context, env Env) error {
 	if env.Stderr == nil {
 		env.Stderr = io.Discard
 	}
+	local, err := newLocalFiles(env.Getenv)
+	if err != nil {
+		return err
+	}
+	defer local.remove()
+	defer local.printOutputs(env.Stdout)
+	env.Getenv = local.getenv(env.Getenv)
 	gha := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
 
 	raw, err := inputs.Raw(env.Getenv, env.Args, env.Stderr)
