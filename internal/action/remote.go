@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -255,7 +257,7 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 	if st.newSecret != "" {
 		st.list.Add(change.Entry{Kind: "authentik provider", Name: in.ProviderName, Field: "client_secret", Action: change.Update, Sensitive: true})
 	}
-	if err := r.checkSharedSecret(st); err != nil {
+	if err := r.checkDomains(st); err != nil {
 		return nil, err
 	}
 	r.planSecrets(st)
@@ -440,32 +442,58 @@ func generateSecret(rand io.Reader) (string, error) {
 	return b.String(), nil
 }
 
-// checkSharedSecret rejects a run whose client secret placeholder another
-// domain's oidc block already uses for another client: both domains would
-// then render the same secret, and one of them could no longer sign in.
-func (r *runner) checkSharedSecret(st *state) error {
+// checkDomains rejects, before any write, a named domain that config.json
+// does not have (a typo would otherwise add a new domain), and a run whose
+// application or client secret placeholder another domain's oidc block
+// already uses: the two domains would then fight over one provider's
+// redirect URI, or render the same secret, and one of them could no longer
+// sign in.
+func (r *runner) checkDomains(st *state) error {
 	var doc map[string]any
 	if err := json.Unmarshal(bytes.TrimPrefix(st.original, []byte("\xef\xbb\xbf")), &doc); err != nil {
 		return nil // meshconfig reports syntax errors with their position
 	}
 	domains, _ := lowerKeys(doc)["domains"].(map[string]any)
-	for name, v := range domains {
+	var names []string
+	found := r.in.MeshCentralDomain == ""
+	for name := range domains {
+		if strings.EqualFold(name, "authstrategies") {
+			continue // a misplaced block, which the edit moves
+		}
+		names = append(names, strconv.Quote(name))
 		if strings.EqualFold(name, r.in.MeshCentralDomain) {
+			found = true
+		}
+	}
+	if !found {
+		sort.Strings(names)
+		return fmt.Errorf("input meshcentral-domain has invalid value %q: %s has no such domain (its domains: %s); fix the name, or add the domain to config.json first",
+			r.in.MeshCentralDomain, r.in.ConfigPath, strings.Join(names, ", "))
+	}
+
+	for name, v := range domains {
+		if strings.EqualFold(name, r.in.MeshCentralDomain) || strings.EqualFold(name, "authstrategies") {
 			continue
 		}
-		domain, _ := v.(map[string]any)
-		strategies, _ := lowerKeys(domain)["authstrategies"].(map[string]any)
+		strategies, _ := lowerKeys(asObject(v))["authstrategies"].(map[string]any)
 		oidc := lowerKeys(asObject(lowerKeys(strategies)["oidc"]))
 		client := lowerKeys(asObject(oidc["client"]))
 		secret, _ := client["client_secret"].(string)
 		if s, ok := oidc["clientsecret"].(string); ok {
 			secret = s
 		}
-		if secret != r.in.Placeholder() {
-			continue
+		issuer, _ := oidc["issuer"].(string)
+		if s, ok := lowerKeys(asObject(oidc["issuer"]))["issuer"].(string); ok {
+			issuer = s
 		}
-		return fmt.Errorf("input client-secret-secret-name has value %q, which domain %q of %s already uses for its own client: set client-id-secret-name and client-secret-secret-name to names of their own for domain %q, such as %s",
-			r.in.ClientSecretSecretName, name, r.in.ConfigPath, r.in.MeshCentralDomain, inputs.DefaultSecretName(r.in.MeshCentralDomain, "CLIENT_SECRET"))
+		switch {
+		case issuer != "" && strings.TrimSuffix(issuer, "/") == strings.TrimSuffix(st.akPlan.Issuer, "/"):
+			return fmt.Errorf("input application-slug has value %q, which domain %q of %s already signs in with: set application-slug to a slug of its own for domain %q, such as %s",
+				r.in.ApplicationSlug, name, r.in.ConfigPath, r.in.MeshCentralDomain, "meshcentral-"+r.in.MeshCentralDomain)
+		case secret == r.in.Placeholder():
+			return fmt.Errorf("input client-secret-secret-name has value %q, which domain %q of %s already uses for its own client: set client-id-secret-name and client-secret-secret-name to names of their own for domain %q, such as %s",
+				r.in.ClientSecretSecretName, name, r.in.ConfigPath, r.in.MeshCentralDomain, inputs.DefaultSecretName(r.in.MeshCentralDomain, "CLIENT_SECRET"))
+		}
 	}
 	return nil
 }

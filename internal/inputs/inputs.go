@@ -220,6 +220,18 @@ func Parse(raw map[string]string, ctx Context) (*Inputs, error) {
 	in.RenderOutput = p.str("render-output")
 	in.AuthentikCACert = p.str("authentik-ca-certificate")
 
+	if in.ApplicationSlug == "" {
+		in.ApplicationSlug = "meshcentral"
+		if in.MeshCentralDomain != "" {
+			in.ApplicationSlug = "meshcentral-" + strings.ReplaceAll(in.MeshCentralDomain, "_", "-")
+		}
+	}
+	if in.ApplicationName == "" {
+		in.ApplicationName = "MeshCentral"
+		if in.MeshCentralDomain != "" {
+			in.ApplicationName = "MeshCentral (" + in.MeshCentralDomain + ")"
+		}
+	}
 	p.configPath(in.ConfigPath)
 	if in.ClientIDSecretName == "" {
 		in.ClientIDSecretName = DefaultSecretName(in.MeshCentralDomain, "CLIENT_ID")

@@ -253,3 +253,59 @@ func TestSecondDomainSharingSecretNameRejected(t *testing.T) {
 		t.Errorf("the rejected run sent %d authentik and %d GitHub writes", ak-akBefore, gh-ghBefore)
 	}
 }
+
+func TestUnknownDomainRejected(t *testing.T) {
+	w := newWorld(t, []byte(baseConfig))
+	res := w.run(map[string]string{"meshcentral-domain": "suport"})
+	if res.exitCode == 0 {
+		t.Fatal("apply succeeded for a domain config.json does not have")
+	}
+	contains(t, "log", res.stdout, `input meshcentral-domain has invalid value "suport"`)
+	contains(t, "log", res.stdout, `its domains: ""`)
+	if ak, gh := w.writes(); ak != 0 || gh != 0 {
+		t.Errorf("writes: authentik %d, GitHub %d; want none", ak, gh)
+	}
+}
+
+func TestSecondDomainSharingSlugRejected(t *testing.T) {
+	config, inputs := loadCase(t, "dns-domain-only")
+	w := newWorld(t, config)
+	w.run(map[string]string{"meshcentral-url": "https://mesh.example.com"}).mustSucceed(t)
+	if err := w.sb.MergePullRequest(1); err != nil {
+		t.Fatal(err)
+	}
+	akBefore, ghBefore := w.writes()
+
+	inputs["application-slug"] = "meshcentral"
+	res := w.run(inputs)
+	if res.exitCode == 0 {
+		t.Fatal("apply succeeded although the default domain signs in with the same application")
+	}
+	contains(t, "log", res.stdout, "input application-slug")
+	if ak, gh := w.writes(); ak != akBefore || gh != ghBefore {
+		t.Errorf("the rejected run sent %d authentik and %d GitHub writes", ak-akBefore, gh-ghBefore)
+	}
+	p, _ := w.sb.Authentik.Provider("Provider for MeshCentral")
+	if len(p.RedirectURIs) != 1 || p.RedirectURIs[0].URL != "https://mesh.example.com/auth-oidc-callback" {
+		t.Errorf("the default domain's redirect URI changed: %+v", p.RedirectURIs)
+	}
+}
+
+func TestNamedDomainDefaultsToOwnApplication(t *testing.T) {
+	config, _ := loadCase(t, "dns-domain-only")
+	w := newWorld(t, config)
+	w.run(map[string]string{"meshcentral-url": "https://mesh.example.com"}).mustSucceed(t)
+	if err := w.sb.MergePullRequest(1); err != nil {
+		t.Fatal(err)
+	}
+	res := w.run(map[string]string{"meshcentral-url": "https://support.example.com", "meshcentral-domain": "support"}).mustSucceed(t)
+	if got := res.outputs["application-slug"]; got != "meshcentral-support" {
+		t.Errorf("application-slug = %q, want meshcentral-support", got)
+	}
+	if _, ok := w.sb.Authentik.Provider("Provider for MeshCentral (meshcentral-support)"); !ok {
+		t.Error("the support domain has no provider of its own")
+	}
+	if _, ok := w.sb.GitHub.SecretPlaintext(sandbox.Repository, "", "MESHCENTRAL_SUPPORT_OIDC_CLIENT_SECRET"); !ok {
+		t.Error("the support domain has no secret of its own")
+	}
+}
