@@ -280,11 +280,11 @@ func (r *runner) publishPull(ctx context.Context, g *gh.Client, st *state, prep 
 }
 
 func (r *runner) commitMessage(st *state) string {
-	domain := "the default domain"
+	domain := "MeshCentral"
 	if r.in.MeshCentralDomain != "" {
-		domain = "domain " + r.in.MeshCentralDomain
+		domain = "MeshCentral domain " + r.in.MeshCentralDomain
 	}
-	return fmt.Sprintf("Sign in to MeshCentral %s with authentik\n\n"+
+	return fmt.Sprintf("Sign in to %s with authentik\n\n"+
 		"Points the oidc strategy of %s at authentik application %q\n"+
 		"with the redirect URI %s. The client secret is\n"+
 		"read from %s at deploy time.\n",

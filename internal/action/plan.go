@@ -65,7 +65,9 @@ func (r *runner) check(st *state) error {
 		return nil
 	}
 	repair := "run the action in apply mode to repair"
-	if st.hasPull && st.configChanged() {
+	if st.hasPull && st.configChanged() && onlyConfig(st.list.Pending()) {
+		repair = fmt.Sprintf("merge pull request #%d, which carries the %s change", st.openPull.Number, r.in.ConfigPath)
+	} else if st.hasPull && st.configChanged() {
 		repair += fmt.Sprintf(", then merge pull request #%d for the %s change", st.openPull.Number, r.in.ConfigPath)
 	}
 	msg := fmt.Sprintf("drift found in %d item(s): %s; %s", len(items), strings.Join(items, "; "), repair)
@@ -149,7 +151,7 @@ func (r *runner) comment(ctx context.Context, g *gh.Client, repo gh.Repo, body s
 	}
 	op, err := g.UpsertComment(ctx, repo, number, commentMarker, commentMarker+"\n"+body)
 	if err != nil {
-		r.gha.Warningf("could not post the plan on pull request #%d (%s); the plan is in the job summary. Pull requests from forks get a token that cannot comment.", number, err)
+		r.gha.Warningf("could not post the plan on pull request #%d (%s); the plan is in the job summary. Pull requests from forks get a token that cannot comment; otherwise check the token's Pull requests permission.", number, err)
 		r.gha.AddStepSummary(fmt.Sprintf("\n> The plan could not be posted on pull request #%d: %s\n", number, err))
 		return
 	}
@@ -201,4 +203,15 @@ func (r *runner) checkError(err error) {
 	r.gha.SetOutput("changed", "true")
 	r.gha.SetOutput("summary", body)
 	r.gha.AddStepSummary(body)
+}
+
+// onlyConfig reports whether every entry is a config.json change (or the
+// pull request carrying it), so merging the open pull request repairs all.
+func onlyConfig(entries []change.Entry) bool {
+	for _, e := range entries {
+		if e.Kind != "config.json" && e.Kind != kindPullRequest {
+			return false
+		}
+	}
+	return true
 }

@@ -31,9 +31,6 @@ func (l *List) Text() string {
 			fmt.Fprintf(&b, "       = %s\n", display(e, "after"))
 		}
 	}
-	for _, w := range l.Warnings {
-		fmt.Fprintf(&b, "warning: %s\n", w)
-	}
 	fmt.Fprintf(&b, "%s\n", l.Summary())
 	return b.String()
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -251,7 +252,7 @@ func Parse(raw map[string]string, ctx Context) (*Inputs, error) {
 	}
 
 	if in.Mode == ModeRender {
-		p.required("render-output", in.RenderOutput, "set it to the path of the file to write, for example meshcentral-data/config.json")
+		p.required("render-output", in.RenderOutput, "set it to the path of the file to write outside the checked-in config-path, for example rendered/config.json")
 		p.requiredSecret("client-secret", in.ClientSecret, "pass ${{ secrets."+in.ClientSecretSecretName+" }}")
 	}
 	if !remote {
@@ -425,9 +426,9 @@ func (p *parser) url(name string, allowHTTP, noPath bool) *url.URL {
 		p.fail(name, v, "remove the user info, query or fragment")
 		return nil
 	}
-	if u.Port() != "" {
-		if _, err := url.Parse(u.Scheme + "://" + u.Host); err != nil {
-			p.fail(name, v, "use a numeric port")
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			p.fail(name, v, "use a port from 1 to 65535, or none for 443")
 			return nil
 		}
 	}

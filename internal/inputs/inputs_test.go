@@ -109,6 +109,8 @@ func TestLoadRejects(t *testing.T) {
 		{"malformed url", map[string]string{"INPUT_AUTHENTIK-URL": "auth.example.com"}, "authentik-url", "absolute URL"},
 		{"http authentik", map[string]string{"INPUT_AUTHENTIK-URL": "http://auth.example.com"}, "authentik-url", "travel in clear"},
 		{"http meshcentral", map[string]string{"INPUT_MESHCENTRAL-URL": "http://mesh.example.com"}, "meshcentral-url", "allow-insecure-http"},
+		{"port zero", map[string]string{"INPUT_MESHCENTRAL-URL": "https://mesh.example.com:0"}, "meshcentral-url", "1 to 65535"},
+		{"port too large", map[string]string{"INPUT_MESHCENTRAL-URL": "https://mesh.example.com:99999"}, "meshcentral-url", "1 to 65535"},
 		{"meshcentral path", map[string]string{"INPUT_MESHCENTRAL-URL": "https://mesh.example.com/support"}, "meshcentral-url", "meshcentral-domain"},
 		{"bad slug", map[string]string{"INPUT_APPLICATION-SLUG": "mesh central"}, "application-slug", "hyphens"},
 		{"bad mode", map[string]string{"INPUT_MODE": "destroy"}, "mode", "apply, plan, check or render"},
