@@ -294,12 +294,11 @@ func (r *runner) commitMessage(st *state) string {
 // pullBody is the pull request description: what changes and why. It never
 // contains a secret, because sensitive entries carry no values.
 func (r *runner) pullBody(st *state) string {
+	// The edit's own entries compare with the base branch, whatever the
+	// change list says about an open pull request, so the body stays the
+	// same from run to run.
 	var cfg change.List
-	for _, e := range st.list.Entries {
-		if e.Kind == "config.json" {
-			cfg.Add(e)
-		}
-	}
+	cfg.Add(st.edit.Changes...)
 	cfg.Warnings = st.list.Warnings
 	var b strings.Builder
 	fmt.Fprintf(&b, "This pull request makes MeshCentral sign users in through authentik application `%s` (issuer `%s`).\n\n", r.in.ApplicationSlug, st.akPlan.Issuer)

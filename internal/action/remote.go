@@ -34,20 +34,25 @@ const (
 // state is the result of the read phase and the change list of the run.
 // Every mode computes it the same way, and only apply acts on it.
 type state struct {
-	repo       gh.Repo
-	repoInfo   *gh.RepoInfo
-	base       string
-	original   []byte
-	redirect   string
-	akDesired  authentik.Desired
-	akPlan     *authentik.Plan
-	edit       *meshconfig.Result
-	openPull   *gh.PullRequestResult
-	hasPull    bool
-	idSecret   secretState
-	secret     secretState
-	fpVariable string
-	fpFound    bool
+	repo      gh.Repo
+	repoInfo  *gh.RepoInfo
+	base      string
+	original  []byte
+	redirect  string
+	akDesired authentik.Desired
+	akPlan    *authentik.Plan
+	edit      *meshconfig.Result
+	openPull  *gh.PullRequestResult
+	hasPull   bool
+	// pullContent is config.json at the head of the open pull request.
+	pullContent []byte
+	// fromPullHead is true when config.json was read from the head of the
+	// pull request that triggered a plan, not from the base branch.
+	fromPullHead bool
+	idSecret     secretState
+	secret       secretState
+	fpVariable   string
+	fpFound      bool
 
 	// newSecret is the rotated client secret, when rotate-client-secret
 	// applies to an existing provider.
@@ -190,7 +195,9 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 		found                                                         bool
 	)
 	wg.Go(func() { st.repoInfo, repoErr = g.Repository(ctx, repo) })
-	wg.Go(func() { st.original, found, fileErr = g.ReadFile(ctx, repo, in.BaseBranch, in.ConfigPath) })
+	ref := r.configRef()
+	st.fromPullHead = ref != in.BaseBranch
+	wg.Go(func() { st.original, found, fileErr = g.ReadFile(ctx, repo, ref, in.ConfigPath) })
 	if in.SecretsEnvironment != "" {
 		wg.Go(func() { envErr = g.Environment(ctx, repo, in.SecretsEnvironment) })
 	}
@@ -219,6 +226,17 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 	st.base = in.BaseBranch
 	if st.base == "" {
 		st.base = st.repoInfo.DefaultBranch
+	}
+	// The open pull request's config.json tells whether it already carries
+	// the change. Only runs with an open pull request pay this request.
+	if st.hasPull && st.openPull.HeadSHA != "" && !st.fromPullHead {
+		content, ok, err := g.ReadFile(ctx, repo, st.openPull.HeadSHA, in.ConfigPath)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			st.pullContent = content
+		}
 	}
 	if st.hasPull && st.openPull.Base != st.base {
 		return nil, fmt.Errorf("pull request #%d from %q targets %q, not %q: close it, or set base-branch to %q", st.openPull.Number, in.PullRequestBranch, st.openPull.Base, st.base, st.openPull.Base)
@@ -369,8 +387,26 @@ func (st *state) configChanged() bool {
 
 // planPull adds the pull request entry.
 func (r *runner) planPull(st *state) {
+	if st.fromPullHead {
+		// The plan is about the triggering pull request's config.json; the
+		// action's own pull request is not what it would change.
+		return
+	}
 	e := change.Entry{Kind: kindPullRequest, Name: r.in.PullRequestBranch, Field: "into " + st.base, Action: change.None}
 	switch {
+	case st.configChanged() && st.hasPull && st.pullContent != nil && string(st.pullContent) == string(st.edit.Content):
+		e.Before = st.openPull.URL
+		e.After = "already carries the config.json change; merge it"
+		// Apply and plan would write nothing for config.json, so its entries
+		// are not pending for them; check keeps them, because the base
+		// branch still differs until the merge.
+		if r.in.Mode != inputs.ModeCheck {
+			for i := range st.list.Entries {
+				if st.list.Entries[i].Kind == meshconfig.Kind {
+					st.list.Entries[i].Action = change.None
+				}
+			}
+		}
 	case st.configChanged() && st.hasPull:
 		e.Before = st.openPull.URL
 		e.After = "updated with the config.json change"
@@ -511,4 +547,21 @@ func lowerKeys(m map[string]any) map[string]any {
 func asObject(v any) map[string]any {
 	m, _ := v.(map[string]any)
 	return m
+}
+
+// configRef is the ref config.json is read from: on a pull_request event in
+// plan mode, the pull request's head, so the plan shows what apply would do
+// once the pull request is merged; otherwise base-branch (empty for the
+// default branch).
+func (r *runner) configRef() string {
+	if r.in.Mode != inputs.ModePlan || !strings.HasPrefix(r.ghctx.EventName, "pull_request") ||
+		!strings.EqualFold(r.in.DeploymentRepository, r.ghctx.Repository) {
+		return r.in.BaseBranch
+	}
+	pr, _ := r.ghctx.Event["pull_request"].(map[string]any)
+	head, _ := pr["head"].(map[string]any)
+	if sha, _ := head["sha"].(string); sha != "" {
+		return sha
+	}
+	return r.in.BaseBranch
 }

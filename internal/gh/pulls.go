@@ -65,6 +65,8 @@ type PullRequestResult struct {
 	Operation string
 	// Base is the branch the pull request targets.
 	Base string
+	// HeadSHA is the commit at the head of the pull request, when known.
+	HeadSHA string
 }
 
 // EnsurePullRequest makes one open pull request from spec.Branch into
@@ -473,7 +475,7 @@ func (c *Client) FindPullRequest(ctx context.Context, repo Repo, base, branch st
 	if err != nil || !found {
 		return nil, false, wrapStep(fmt.Sprintf("find the pull request from %q into %q in %q", branch, base, repo), err)
 	}
-	return &PullRequestResult{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Operation: OperationNone, Base: pr.GetBase().GetRef()}, true, nil
+	return &PullRequestResult{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Operation: OperationNone, Base: pr.GetBase().GetRef(), HeadSHA: pr.GetHead().GetSHA()}, true, nil
 }
 
 // cachedPull returns the open pull request FindPullRequest found for branch,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/meshauth/meshcentral-authentik-action/internal/change"
@@ -201,6 +202,11 @@ func (fe *fieldEditor) set(obj *node, parent, key string, want value) error {
 	if !fe.equal(m.value, want) {
 		e.Action = change.Update
 		fe.p.replace(obj, m, want)
+		// A string where a boolean or list belongs, such as "true" for
+		// newAccounts, is shown quoted so the change is visible.
+		if m.value.kind == kindString && want.kind != kindString {
+			e.Before = strconv.Quote(m.value.str)
+		}
 	}
 	e.Sensitive = fe.sensitive(key, e.Before, e.After)
 	fe.record(e)

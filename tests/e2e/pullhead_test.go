@@ -1,0 +1,59 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/meshauth/meshcentral-authentik-action/internal/fakes/sandbox"
+)
+
+// TestPlanReadsPullRequestHead: a pull request that breaks the oidc block
+// (newAccounts as a string, which MeshCentral does not take as true) gets a
+// plan that repairs it, because plan reads config.json from the pull
+// request's head, not from the base branch.
+func TestPlanReadsPullRequestHead(t *testing.T) {
+	w := appliedWorld(t)
+	gh := w.sb.GitHub
+	base := w.baseFile(t)
+	broken := strings.Replace(string(base), `"newAccounts": true`, `"newAccounts": "true"`, 1)
+	if broken == string(base) {
+		t.Fatalf("base config has no newAccounts to break:\n%s", base)
+	}
+	must(t, gh.CreateBranch(sandbox.Repository, "contributor", sandbox.Branch))
+	if _, err := gh.CommitFile(sandbox.Repository, "contributor", sandbox.ConfigPath, []byte(broken), "Break newAccounts"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := gh.OpenPullRequest(sandbox.Repository, "contributor", sandbox.Branch, "Break newAccounts", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, ok := gh.BranchHead(sandbox.Repository, "contributor")
+	if !ok {
+		t.Fatal("no contributor branch")
+	}
+	event := fmt.Sprintf(`{"number":%d,"pull_request":{"number":%d,"head":{"sha":%q}}}`, n, n, head)
+
+	res := w.runEvent("pull_request", event, map[string]string{"mode": "plan", "allowed-groups": "staff"}).mustSucceed(t)
+	wantOutput(t, res, "changed", "true")
+	contains(t, "summary", res.summary, "newAccounts")
+	comments := w.planComments(n)
+	if len(comments) != 1 {
+		t.Fatalf("%d plan comments, want 1", len(comments))
+	}
+	contains(t, "comment", comments[0].Body, "newAccounts")
+}
+
+// TestApplyRerunWithOpenPullRequest: while the action's pull request waits
+// to be merged, a rerun writes nothing and says so, instead of listing the
+// config.json changes as pending.
+func TestApplyRerunWithOpenPullRequest(t *testing.T) {
+	w := newWorld(t, []byte(baseConfig))
+	w.run(nil).mustSucceed(t)
+	res := w.run(nil).mustSucceed(t)
+	wantOutput(t, res, "changed", "false")
+	contains(t, "summary", res.summary, "0 to create, 0 to update, 0 to delete")
+	contains(t, "summary", res.summary, "already carries the config.json change")
+	check := w.run(map[string]string{"mode": "check", "fail-on-drift": "false"}).mustSucceed(t)
+	wantOutput(t, check, "drift", "true")
+}
