@@ -31,6 +31,9 @@ func (r *runner) render() error {
 	if !filepath.IsAbs(dst) {
 		dst = filepath.Join(workspace, dst)
 	}
+	if info, err := os.Stat(dst); err == nil && info.IsDir() {
+		return fmt.Errorf("input render-output has invalid value %q: it is a directory; name a file, such as %s", r.in.RenderOutput, filepath.ToSlash(filepath.Join(r.in.RenderOutput, "config.json")))
+	}
 	created := missingDirs(filepath.Dir(dst))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("create the directory of render-output %q: %w", r.in.RenderOutput, err)
@@ -67,6 +70,10 @@ func (r *runner) render() error {
 		r.gha.Warningf("could not give %s to the workspace owner: %s", r.in.RenderOutput, err)
 	}
 	r.gha.Infof("Wrote %s with the client secret filled in (mode 0600).", r.in.RenderOutput)
+	summary := fmt.Sprintf("### meshcentral-authentik render\n\nWrote `%s` from `%s` with `%s` filled in from the `client-secret` input (file mode 0600). Do not commit it or upload it as an artifact.\n",
+		r.in.RenderOutput, r.in.ConfigPath, r.in.Placeholder())
+	r.gha.AddStepSummary(summary)
+	r.gha.SetOutput("summary", summary)
 	r.gha.SetOutput("changed", "false")
 	r.gha.SetOutput("drift", "false")
 	return nil

@@ -3,6 +3,7 @@ package authentik
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -62,6 +63,9 @@ func checkVersion(found string) error {
 func (c *Client) readVersion(ctx context.Context) (string, error) {
 	v, resp, err := c.api.AdminApi.AdminVersionRetrieve(ctx).Execute()
 	if err := c.fail(op{verb: "read", kind: "authentik version"}, resp, err); err != nil {
+		if isStatus(err, http.StatusNotFound) {
+			return "", fmt.Errorf("%w: no authentik API at %s/api/v3/; set authentik-url to authentik's base URL, without a path", err, c.base.String())
+		}
 		return "", err
 	}
 	return v.VersionCurrent, nil

@@ -255,6 +255,7 @@ func Parse(raw map[string]string, ctx Context) (*Inputs, error) {
 		p.required("render-output", in.RenderOutput, "set it to the path of the file to write outside the checked-in config-path, for example rendered/config.json")
 		p.requiredSecret("client-secret", in.ClientSecret, "pass ${{ secrets."+in.ClientSecretSecretName+" }}")
 	}
+	p.domain(in.MeshCentralDomain)
 	if !remote {
 		return in, p.err()
 	}
@@ -271,7 +272,6 @@ func Parse(raw map[string]string, ctx Context) (*Inputs, error) {
 		in.ProviderName = DefaultProviderName(in.ApplicationSlug)
 	}
 	p.required("signing-key", in.SigningKey, "name an RSA certificate-key pair; without one authentik signs HS256 tokens that MeshCentral rejects")
-	p.domain(in.MeshCentralDomain)
 	p.caCert(in.AuthentikCACert)
 
 	if in.DeploymentRepository == "" {

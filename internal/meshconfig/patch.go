@@ -21,7 +21,7 @@ type document struct {
 
 func loadDocument(path string, src []byte) (*document, error) {
 	if len(src) > MaxSize {
-		return nil, fmt.Errorf("read %q: the file has %d bytes, more than the %d-byte limit for a MeshCentral config", path, len(src), MaxSize)
+		return nil, fmt.Errorf("read %q: the file has %d bytes, more than this action's %d-byte limit for config.json; a MeshCentral config is a few kilobytes, so check that config-path names the right file", path, len(src), MaxSize)
 	}
 	text, hasBOM := stripBOM(src)
 	root, err := parse(path, text)
