@@ -35,8 +35,8 @@ func TestRenderingHidesSecrets(t *testing.T) {
 		if !strings.Contains(out, "(changed)") {
 			t.Errorf("%s output lacks (changed):\n%s", name, out)
 		}
-		if !strings.Contains(out, "(not set)") {
-			t.Errorf("%s output lacks (not set) for the new secret:\n%s", name, out)
+		if !strings.Contains(out, "(set)") {
+			t.Errorf("%s output lacks (set) for the new secret:\n%s", name, out)
 		}
 	}
 }
@@ -103,6 +103,19 @@ func TestMarkdownFitsMaxLen(t *testing.T) {
 	}
 	if !strings.Contains(out, "job summary") {
 		t.Error("folded output does not point to the job summary")
+	}
+}
+
+func TestTextGroupsByObject(t *testing.T) {
+	out := sample().Text()
+	if n := strings.Count(out, `authentik provider "Provider for MeshCentral"`); n != 1 {
+		t.Errorf("provider heading appears %d times, want once:\n%s", n, out)
+	}
+	if !strings.Contains(out, "  update redirect_uris: https://old/cb -> https://new/cb\n") {
+		t.Errorf("update line missing:\n%s", out)
+	}
+	if strings.Contains(out, `authentik application "meshcentral"`) {
+		t.Errorf("an object with nothing to change is listed:\n%s", out)
 	}
 }
 

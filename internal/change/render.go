@@ -15,20 +15,31 @@ func (l *List) Summary() string {
 		counts[Create], counts[Update], counts[Delete], counts[None])
 }
 
-// Text renders the list for the log: one line per entry that needs a write,
-// then the warnings.
+// Text renders the list for the log: the entries that need a write,
+// grouped by object, one field a line, then the counts.
 func (l *List) Text() string {
 	var b strings.Builder
 	pending := l.Pending()
 	if len(pending) == 0 {
 		b.WriteString("No changes: everything matches.\n")
 	}
+	var group string
 	for _, e := range pending {
-		fmt.Fprintf(&b, "%-6s %s\n", e.Action, label(e))
-		if e.Action == Update || e.Sensitive {
-			fmt.Fprintf(&b, "       %s -> %s\n", display(e, "before"), display(e, "after"))
-		} else if e.Action == Create {
-			fmt.Fprintf(&b, "       = %s\n", display(e, "after"))
+		if g := e.Kind + " " + quote(e.Name); g != group {
+			group = g
+			fmt.Fprintf(&b, "%s\n", g)
+		}
+		field := e.Field
+		if field == "" {
+			field = "(object)"
+		}
+		switch {
+		case e.Action == Update || (e.Sensitive && e.Action != Create):
+			fmt.Fprintf(&b, "  %-6s %s: %s -> %s\n", e.Action, field, display(e, "before"), display(e, "after"))
+		case e.Action == Delete:
+			fmt.Fprintf(&b, "  %-6s %s: %s\n", e.Action, field, display(e, "before"))
+		default:
+			fmt.Fprintf(&b, "  %-6s %s: %s\n", e.Action, field, display(e, "after"))
 		}
 	}
 	fmt.Fprintf(&b, "%s\n", l.Summary())
