@@ -1,6 +1,7 @@
 package change
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -124,5 +125,27 @@ func TestTextNoChanges(t *testing.T) {
 	l.Add(Entry{Kind: "k", Name: "n", Action: None})
 	if out := l.Text(); !strings.HasPrefix(out, "No changes") {
 		t.Errorf("Text = %q", out)
+	}
+}
+
+func TestMarkdownCutKeepsCountsAndWarnings(t *testing.T) {
+	var l List
+	l.Add(Entry{Kind: "config.json", Name: "config.json", Field: "issuer", After: "x", Action: Update})
+	for i := 0; i < 5000; i++ {
+		l.Add(Entry{Kind: "authentik policy binding", Name: strings.Repeat("g", 30) + fmt.Sprint(i), Field: "application", After: "meshcentral", Action: Create})
+	}
+	l.Warn("settings.port is 4430 with no aliasPort")
+	out := l.Markdown(MarkdownOptions{MaxLen: 65536})
+	if len(out) > 65536 {
+		t.Fatalf("len = %d", len(out))
+	}
+	if !strings.Contains(out, "| config.json | 0 | 1 | 0 |") {
+		t.Errorf("counts table lacks the config.json row:\n%.600s", out)
+	}
+	if !strings.Contains(out, "| authentik policy binding | 5000 | 0 | 0 |") {
+		t.Errorf("counts table lacks the binding row:\n%.600s", out)
+	}
+	if !strings.Contains(out, "aliasPort") {
+		t.Error("the cut dropped the warnings")
 	}
 }

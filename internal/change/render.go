@@ -119,11 +119,14 @@ func (l *List) markdown(opt MarkdownOptions, withNone, withDetails bool) string 
 		}
 		b.WriteString("\n")
 	} else {
-		b.WriteString("| Action | Item | Field |\n| --- | --- | --- |\n")
-		for _, e := range pending {
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", e.Action, cell(e.Kind+" "+quote(e.Name)), cell(e.Field))
+		// Counts per kind first and the item list last, so that cutting the
+		// end to fit the limit loses only rows of the item list.
+		b.WriteString("Values are left out to fit GitHub's comment size limit; the job summary has them.\n\n")
+		b.WriteString("| Item | Create | Update | Delete |\n| --- | ---: | ---: | ---: |\n")
+		for _, k := range kindCounts(pending) {
+			fmt.Fprintf(&b, "| %s | %d | %d | %d |\n", k.kind, k.counts[Create], k.counts[Update], k.counts[Delete])
 		}
-		b.WriteString("\nValues are left out to fit GitHub's comment size limit; the job summary has them.\n\n")
+		b.WriteString("\n")
 	}
 	for _, n := range opt.Notes {
 		fmt.Fprintf(&b, "%s\n\n", n)
@@ -148,8 +151,37 @@ func (l *List) markdown(opt MarkdownOptions, withNone, withDetails bool) string 
 		}
 		b.WriteString("\n</details>\n\n")
 	}
+	if len(pending) > 0 && !withDetails {
+		b.WriteString("| Action | Item | Field |\n| --- | --- | --- |\n")
+		for _, e := range pending {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", e.Action, cell(e.Kind+" "+quote(e.Name)), cell(e.Field))
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "%s\n", l.Summary())
 	return b.String()
+}
+
+// kindCount is the number of pending entries of one kind, by action.
+type kindCount struct {
+	kind   string
+	counts map[Action]int
+}
+
+// kindCounts counts entries per kind, in order of first appearance.
+func kindCounts(entries []Entry) []kindCount {
+	var out []kindCount
+	index := map[string]int{}
+	for _, e := range entries {
+		i, ok := index[e.Kind]
+		if !ok {
+			i = len(out)
+			index[e.Kind] = i
+			out = append(out, kindCount{kind: e.Kind, counts: map[Action]int{}})
+		}
+		out[i].counts[e.Action]++
+	}
+	return out
 }
 
 // cell escapes a value for a markdown table cell.
