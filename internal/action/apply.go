@@ -94,6 +94,13 @@ func (r *runner) apply(ctx context.Context, ak *authentik.Client, g *gh.Client, 
 	}
 	wg.Wait()
 	if err := firstError(akErr, secErr, prepErr); err != nil {
+		// A rotation that went through stays done even when another write
+		// failed, and a deploy job waits for this output to ship it.
+		if st.newSecret != "" && secretsWritten {
+			r.gha.SetOutput("client-secret-rotated", "true")
+			r.gha.SetOutput("changed", "true")
+			return fmt.Errorf("%w (the client secret was rotated in authentik and GitHub all the same; deploy it)", err)
+		}
 		return err
 	}
 
@@ -179,6 +186,9 @@ func hasPending(l change.List, kinds ...string) bool {
 // writeSecrets stores the client ID and secret as needed, then the
 // fingerprint of both.
 func (r *runner) writeSecrets(ctx context.Context, g *gh.Client, st *state, id, secret string, writeID, writeSecret bool) error {
+	if (writeID && id == "") || (writeSecret && secret == "") {
+		return fmt.Errorf("store the client credentials: the value for %s or %s is empty, so nothing was written", r.in.ClientIDSecretName, r.in.ClientSecretSecretName)
+	}
 	env := r.in.SecretsEnvironment
 	var idErr, secretErr error
 	var wg sync.WaitGroup

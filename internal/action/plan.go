@@ -149,6 +149,12 @@ func (r *runner) comment(ctx context.Context, g *gh.Client, repo gh.Repo, body s
 	if number == 0 {
 		return
 	}
+	// The event's pull request belongs to the workflow's repository; a plan
+	// for another deployment repository must not comment there by number.
+	if !strings.EqualFold(repo.String(), r.ghctx.Repository) {
+		r.gha.Noticef("The plan is in the job summary only: pull request #%d belongs to %s, not to the deployment repository %s.", number, r.ghctx.Repository, repo)
+		return
+	}
 	op, err := g.UpsertComment(ctx, repo, number, commentMarker, commentMarker+"\n"+body)
 	if err != nil {
 		r.gha.Warningf("could not post the plan on pull request #%d (%s); the plan is in the job summary. Pull requests from forks get a token that cannot comment; otherwise check the token's Pull requests permission.", number, err)

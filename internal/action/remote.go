@@ -241,6 +241,9 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 	if st.hasPull && st.openPull.Base != st.base {
 		return nil, fmt.Errorf("pull request #%d from %q targets %q, not %q: close it, or set base-branch to %q", st.openPull.Number, in.PullRequestBranch, st.openPull.Base, st.base, st.openPull.Base)
 	}
+	if !found && st.fromPullHead {
+		return nil, fmt.Errorf("config-path %q not found at the head of pull request #%d of %s: the pull request removes or moves config.json; set config-path to its new location", in.ConfigPath, r.pullRequestNumber(), repo)
+	}
 	if !found {
 		return nil, fmt.Errorf("config-path %q not found on branch %q of %s: set config-path to the location of MeshCentral's config.json, or base-branch to the branch that has it", in.ConfigPath, st.base, repo)
 	}
@@ -257,13 +260,22 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 	for _, w := range warnings {
 		st.list.Warn(w)
 	}
-	st.akPlan.Compute(redirect)
+	// The launch URL is the domain's root, which the redirect URI's path
+	// gives: a named domain without its own dns name lives under /<domain>/.
+	launch := strings.TrimSuffix(redirect, "auth-oidc-callback")
+	st.akDesired.LaunchURL = launch
+	st.akPlan.Compute(redirect, launch)
 	for _, w := range st.akPlan.Warnings {
 		st.list.Warn(w)
 	}
 	mask(r.gha, st.akPlan.ClientSecret)
 
 	if in.RotateClientSecret && st.akPlan.ProviderExists {
+		// Rotation writes GitHub first and puts the previous secret back if
+		// authentik rejects the new one, so the previous secret must be known.
+		if st.akPlan.ClientSecret == "" {
+			return nil, fmt.Errorf("rotate the client secret of authentik provider %q: authentik did not return the current secret, so it could not be restored if the rotation failed; give the token's user permission to change OAuth2 providers", in.ProviderName)
+		}
 		st.newSecret, err = generateSecret(r.env.Rand)
 		if err != nil {
 			return nil, err

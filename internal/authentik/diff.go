@@ -257,12 +257,21 @@ func bindingsDiff(slug string, groups []api.Group, existing []api.PolicyBinding)
 	bound := map[string]bool{}
 	var duplicates []api.PolicyBinding
 	next := int32(0)
+	var ineffective []api.PolicyBinding
 	for _, b := range existing {
 		if g := b.Group.Get(); g != nil {
-			if bound[*g] {
+			// A disabled or negated binding does not let the group in;
+			// authentik treats a binding without "enabled" as enabled.
+			effective := (b.Enabled == nil || *b.Enabled) && !b.GetNegate()
+			switch {
+			case !effective:
+				ineffective = append(ineffective, b)
+			case bound[*g]:
 				duplicates = append(duplicates, b)
 			}
-			bound[*g] = true
+			if effective {
+				bound[*g] = true
+			}
 		}
 		if b.Order >= next {
 			next = b.Order + 1
@@ -299,6 +308,16 @@ func bindingsDiff(slug string, groups []api.Group, existing []api.PolicyBinding)
 	}
 
 	var warnings []string
+	for _, b := range ineffective {
+		if g := *b.Group.Get(); allowed[g] {
+			name := b.GroupObj.Name
+			if name == "" {
+				name = g
+			}
+			warnings = append(warnings, "the policy binding "+b.Pk+" of allowed group "+strconv.Quote(name)+" to application "+
+				strconv.Quote(slug)+" is disabled or negated, so it does not let the group in; a binding that does is added, and this one is left alone")
+		}
+	}
 	for _, b := range existing {
 		g := b.Group.Get()
 		if g == nil || allowed[*g] {

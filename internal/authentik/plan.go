@@ -134,7 +134,7 @@ func (c *Client) Plan(ctx context.Context, d Desired) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Compute(d.RedirectURI)
+	p.Compute(d.RedirectURI, d.LaunchURL)
 	return p, nil
 }
 
@@ -165,10 +165,14 @@ func (c *Client) Read(ctx context.Context, d Desired) (*Plan, error) {
 	return p, nil
 }
 
-// Compute fills the change list for the provider's one redirect URI. It
-// sends no request; calling it again replaces the earlier result.
-func (p *Plan) Compute(redirectURI string) {
+// Compute fills the change list for the provider's one redirect URI and the
+// application's launch URL (empty keeps the one given to Read). It sends no
+// request; calling it again replaces the earlier result.
+func (p *Plan) Compute(redirectURI, launchURL string) {
 	p.desired.RedirectURI = redirectURI
+	if launchURL != "" {
+		p.desired.LaunchURL = launchURL
+	}
 	p.compute()
 	p.client.addSecret(p.ClientSecret)
 }

@@ -38,7 +38,7 @@ func (c *Client) UpsertComment(ctx context.Context, repo Repo, number int, marke
 	if !strings.HasPrefix(marker, "<!--") || !strings.HasSuffix(marker, "-->") || len(marker) < len("<!-- x -->") {
 		return "", fmt.Errorf("%s: the marker must be a non-empty HTML comment such as %q", step, "<!-- name -->")
 	}
-	if !strings.Contains(body, marker) {
+	if !strings.HasPrefix(body, marker) {
 		body = marker + "\n" + body
 	}
 	if n := len(utf16.Encode([]rune(body))); n >= MaxCommentLength {
@@ -92,7 +92,9 @@ func (c *Client) findComment(ctx context.Context, repo Repo, number int, marker 
 			return nil, fmt.Errorf("list comments: %w", apiError(err, scopeComments))
 		}
 		for _, cm := range page {
-			if strings.Contains(cm.GetBody(), marker) {
+			// Only a comment that starts with the marker is the sticky one; a
+			// comment that merely quotes it belongs to someone else.
+			if strings.HasPrefix(strings.TrimSpace(cm.GetBody()), marker) {
 				return cm, nil
 			}
 		}

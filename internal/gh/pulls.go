@@ -2,10 +2,12 @@ package gh
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -295,16 +297,27 @@ func (c *Client) commit(ctx context.Context, repo Repo, sha string) (*github.Com
 // inline, so no separate blob request) and the commit whose only parent is
 // the base head, and returns the commit SHA.
 func (c *Client) commitFile(ctx context.Context, repo Repo, spec PullRequestSpec, base *BranchHead) (string, error) {
+	entry := &github.TreeEntry{
+		Path: github.String(spec.Path),
+		Mode: github.String("100644"),
+		Type: github.String("blob"),
+	}
+	if utf8.Valid(spec.Content) {
+		entry.Content = github.String(string(spec.Content))
+	} else {
+		// Inline content travels as a JSON string, which cannot carry bytes
+		// that are not UTF-8; a base64 blob keeps them byte for byte.
+		sha, err := c.createBlob(ctx, repo, spec)
+		if err != nil {
+			return "", err
+		}
+		entry.SHA = github.String(sha)
+	}
 	var tree *github.Tree
 	err := c.call(ctx, func() (*github.Response, error) {
 		var resp *github.Response
 		var err error
-		tree, resp, err = c.api.Git.CreateTree(ctx, repo.Owner, repo.Name, base.TreeSHA, []*github.TreeEntry{{
-			Path:    github.String(spec.Path),
-			Mode:    github.String("100644"),
-			Type:    github.String("blob"),
-			Content: github.String(string(spec.Content)),
-		}})
+		tree, resp, err = c.api.Git.CreateTree(ctx, repo.Owner, repo.Name, base.TreeSHA, []*github.TreeEntry{entry})
 		return resp, err
 	})
 	if err != nil {
@@ -599,3 +612,21 @@ func (c *Client) closeOpenPull(ctx context.Context, repo Repo, number int, comme
 }
 
 func normalizeNewlines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+
+// createBlob stores the file's content as a base64 blob and returns its SHA.
+func (c *Client) createBlob(ctx context.Context, repo Repo, spec PullRequestSpec) (string, error) {
+	var blob *github.Blob
+	err := c.call(ctx, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		blob, resp, err = c.api.Git.CreateBlob(ctx, repo.Owner, repo.Name, &github.Blob{
+			Content:  github.String(base64.StdEncoding.EncodeToString(spec.Content)),
+			Encoding: github.String("base64"),
+		})
+		return resp, err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create the blob of %q: %w", spec.Path, apiError(err, scopeContents))
+	}
+	return blob.GetSHA(), nil
+}

@@ -68,6 +68,8 @@ func (c *Client) SecretExists(ctx context.Context, repo Repo, env, name string) 
 	if err != nil {
 		return false, fmt.Errorf("check GitHub secret %q in %s: %w", name, t, err)
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return names[strings.ToUpper(name)], nil
 }
 

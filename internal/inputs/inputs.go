@@ -253,6 +253,9 @@ func Parse(raw map[string]string, ctx Context) (*Inputs, error) {
 
 	if in.Mode == ModeRender {
 		p.required("render-output", in.RenderOutput, "set it to the path of the file to write outside the checked-in config-path, for example rendered/config.json")
+		if in.RenderOutput != "" && path.Clean(in.RenderOutput) == path.Clean(in.ConfigPath) {
+			p.fail("render-output", in.RenderOutput, "write the rendered file somewhere other than config-path, such as rendered/config.json, so the secret never lands in the checked-in file")
+		}
 		p.requiredSecret("client-secret", in.ClientSecret, "pass ${{ secrets."+in.ClientSecretSecretName+" }}")
 	}
 	p.domain(in.MeshCentralDomain)
@@ -287,7 +290,7 @@ func Parse(raw map[string]string, ctx Context) (*Inputs, error) {
 		p.fail("pull-request-branch", in.PullRequestBranch, "use a branch other than base-branch")
 	}
 	p.required("pull-request-title", in.PullRequestTitle, "give the pull request a title")
-	if strings.ContainsAny(in.SecretsEnvironment, "/\\\n") {
+	if strings.ContainsAny(in.SecretsEnvironment, "/\\\n") || in.SecretsEnvironment == "." || in.SecretsEnvironment == ".." {
 		p.fail("secrets-environment", in.SecretsEnvironment, "use the name of an environment of the deployment repository")
 	}
 	if in.Mode != ModeApply && in.RotateClientSecret {
@@ -484,7 +487,9 @@ func (p *parser) secretName(name, v string) {
 	}
 }
 
-var repoPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+// repoPattern is GitHub's rule for owner/name: owners have letters, digits
+// and inner hyphens; names also '.' and '_'.
+var repoPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9_.-]+$`)
 
 func (p *parser) repository(v string) {
 	if v == "" {

@@ -192,6 +192,11 @@ func TestLoadRenderNeedsNoRemoteInputs(t *testing.T) {
 	if in.RenderOutput != "out/config.json" {
 		t.Errorf("RenderOutput = %q", in.RenderOutput)
 	}
+	m["INPUT_RENDER-OUTPUT"] = "meshcentral-data/config.json"
+	if _, err := load(t, m); err == nil || !strings.Contains(err.Error(), "input render-output") {
+		t.Errorf("rendering over config-path: got %v", err)
+	}
+	m["INPUT_RENDER-OUTPUT"] = "out/config.json"
 	m["INPUT_MESHCENTRAL-DOMAIN"] = "Support-2"
 	in, err = load(t, m)
 	if err != nil {

@@ -269,3 +269,20 @@ func withoutMasks(log string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// TestApplyKeepsInvalidUTF8 commits a config.json that carries a Latin-1
+// byte outside the oidc block: the pull request must keep it byte for byte,
+// and a rerun must find the branch up to date.
+func TestApplyKeepsInvalidUTF8(t *testing.T) {
+	config := strings.Replace(baseConfig, `"title": "Support"`, "\"title\": \"Caf\xe9\"", 1)
+	w := newWorld(t, []byte(config))
+	w.run(nil).mustSucceed(t)
+	content := w.committed(t, 1, sandbox.ConfigPath)
+	if !strings.Contains(string(content), "Caf\xe9") {
+		t.Errorf("the Latin-1 byte was not kept:\n%q", content)
+	}
+	res := w.run(nil).mustSucceed(t)
+	if op := res.outputs["pull-request-operation"]; op != "none" {
+		t.Errorf("rerun pull-request-operation = %q, want none", op)
+	}
+}

@@ -249,6 +249,20 @@ func (f *Fake) BindGroup(slug, group string) (Binding, error) {
 	return *b, nil
 }
 
+// UpdateBinding changes the policy binding with the primary key through fn,
+// without any of the API's checks.
+func (f *Fake) UpdateBinding(pk string, fn func(*Binding)) error {
+	f.state.mu.Lock()
+	defer f.state.mu.Unlock()
+	for _, b := range f.state.bindings {
+		if b.PK == pk {
+			fn(b)
+			return nil
+		}
+	}
+	return fmt.Errorf("policy binding %q not found", pk)
+}
+
 // UpdateProvider changes the provider with the given name through fn,
 // without any of the API's checks.
 func (f *Fake) UpdateProvider(name string, fn func(*Provider)) error {
