@@ -57,3 +57,25 @@ func TestApplyRerunWithOpenPullRequest(t *testing.T) {
 	check := w.run(map[string]string{"mode": "check", "fail-on-drift": "false"}).mustSucceed(t)
 	wantOutput(t, check, "drift", "true")
 }
+
+// TestPlanCommentsOnlyOnItsOwnRepository: a workflow in one repository
+// that plans for another deployment repository must not comment on the
+// deployment repository's pull request of the same number.
+func TestPlanCommentsOnlyOnItsOwnRepository(t *testing.T) {
+	w := newWorld(t, []byte(baseConfig))
+	gh := w.sb.GitHub
+	must(t, gh.AddRepository("acme", "other", "main", map[string][]byte{sandbox.ConfigPath: []byte(baseConfig)}))
+	must(t, gh.CreateBranch("acme/other", "topic", "main"))
+	if _, err := gh.CommitFile("acme/other", "topic", "README.md", []byte("x\n"), "Add README"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := gh.OpenPullRequest("acme/other", "topic", "main", "Unrelated", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := w.runEvent("pull_request", pullRequestEvent(n), map[string]string{"mode": "plan", "deployment-repository": "acme/other"}).mustSucceed(t)
+	if c := gh.Comments("acme/other", n); len(c) != 0 {
+		t.Errorf("%d comments on acme/other#%d, want none", len(c), n)
+	}
+	contains(t, "log", res.stdout, "job summary only")
+}
