@@ -305,7 +305,7 @@ func (r *runner) commitMessage(st *state) string {
 // contains a secret, because sensitive entries carry no values.
 func (r *runner) pullBody(st *state) string {
 	// The edit's own entries compare with the base branch, whatever the
-	// change list says about an open pull request, so the body stays the
+	// change list reports about an open pull request, so the body stays the
 	// same from run to run.
 	var cfg change.List
 	cfg.Add(st.edit.Changes...)

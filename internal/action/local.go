@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// localFiles stands in for the runner's GITHUB_OUTPUT and
-// GITHUB_STEP_SUMMARY files when the binary runs outside Actions, where
-// go-githubactions would otherwise fail to write outputs.
+// localFiles replaces the runner's GITHUB_OUTPUT and GITHUB_STEP_SUMMARY
+// files when the binary runs outside Actions, where go-githubactions would
+// otherwise fail to write outputs.
 type localFiles struct {
 	paths map[string]string
 }
@@ -44,7 +44,7 @@ func (l *localFiles) getenv(next func(string) string) func(string) string {
 }
 
 // printOutputs writes the outputs of a run outside Actions to w, one
-// "name: value" line each; the summary output is left out because the log
+// "name: value" line each. The summary output is left out, because the log
 // already shows the change list.
 func (l *localFiles) printOutputs(w io.Writer) {
 	p, ok := l.paths["GITHUB_OUTPUT"]

@@ -227,8 +227,8 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 	if st.base == "" {
 		st.base = st.repoInfo.DefaultBranch
 	}
-	// The open pull request's config.json tells whether it already carries
-	// the change. Only runs with an open pull request pay this request.
+	// The open pull request's config.json shows whether it already carries
+	// the change. Only runs with an open pull request send this request.
 	if st.hasPull && st.openPull.HeadSHA != "" && !st.fromPullHead {
 		content, ok, err := g.ReadFile(ctx, repo, st.openPull.HeadSHA, in.ConfigPath)
 		if err != nil {
@@ -491,11 +491,11 @@ func generateSecret(rand io.Reader) (string, error) {
 }
 
 // checkDomains rejects, before any write, a named domain that config.json
-// does not have (a typo would otherwise add a new domain), and a run whose
-// application or client secret placeholder another domain's oidc block
-// already uses: the two domains would then fight over one provider's
-// redirect URI, or render the same secret, and one of them could no longer
-// sign in.
+// does not have, because a typo would otherwise add a new domain. It also
+// rejects a run whose application or client secret placeholder another
+// domain's oidc block already uses. The two domains would then compete for
+// one provider's redirect URI, or render the same secret, and one of them
+// could no longer sign in.
 func (r *runner) checkDomains(st *state) error {
 	var doc map[string]any
 	if err := json.Unmarshal(bytes.TrimPrefix(st.original, []byte("\xef\xbb\xbf")), &doc); err != nil {
@@ -561,10 +561,10 @@ func asObject(v any) map[string]any {
 	return m
 }
 
-// configRef is the ref config.json is read from: on a pull_request event in
-// plan mode, the pull request's head, so the plan shows what apply would do
-// once the pull request is merged; otherwise base-branch (empty for the
-// default branch).
+// configRef is the ref config.json is read from. On a pull_request event in
+// plan mode it is the pull request's head, so the plan shows what apply
+// would do once the pull request is merged. Otherwise it is base-branch,
+// which is empty for the default branch.
 func (r *runner) configRef() string {
 	if r.in.Mode != inputs.ModePlan || !strings.HasPrefix(r.ghctx.EventName, "pull_request") ||
 		!strings.EqualFold(r.in.DeploymentRepository, r.ghctx.Repository) {
