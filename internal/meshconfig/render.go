@@ -6,9 +6,10 @@ import (
 	"strings"
 )
 
-// Render returns src with every occurrence of placeholder inside a JSON
-// string value replaced by secret, JSON-escaped, for the deployable
-// config.json of render mode. Keys are left alone. It fails when src is not
+// Render returns src with the placeholder in client secret values
+// (client_secret or clientsecret, any case) replaced by secret,
+// JSON-escaped, for the deployable config.json of render mode. A
+// placeholder anywhere else is an error. It fails when src is not
 // strict JSON or no string value contains the placeholder, so a file that
 // would deploy without a secret is never written. Errors never contain the
 // secret.
@@ -29,25 +30,36 @@ func Render(src []byte, placeholder, secret string) ([]byte, error) {
 	encoded := strings.Trim(quote(placeholder), `"`)
 	escaped := strings.Trim(quote(secret), `"`)
 	p := &patcher{doc: doc}
-	var walk func(n *node)
-	walk = func(n *node) {
+	var stray []string
+	var walk func(n *node, key, path string)
+	walk = func(n *node, key, path string) {
 		switch n.kind {
 		case kindObject:
 			for _, m := range n.members {
-				walk(m.value)
+				walk(m.value, m.key, keyPath(path, m.key))
 			}
 		case kindArray:
-			for _, e := range n.elems {
-				walk(e)
+			for i, e := range n.elems {
+				walk(e, "", fmt.Sprintf("%s[%d]", path, i))
 			}
 		case kindString:
 			inner := string(doc.text[n.start+1 : n.end-1])
-			if strings.Contains(inner, encoded) {
-				p.edits = append(p.edits, edit{start: n.start + 1, end: n.end - 1, text: strings.ReplaceAll(inner, encoded, escaped)})
+			if !strings.Contains(inner, encoded) {
+				return
 			}
+			// Only a client secret receives the secret: a placeholder in a
+			// title or message would publish it on MeshCentral's pages.
+			if k := strings.ToLower(key); k != "client_secret" && k != "clientsecret" {
+				stray = append(stray, strings.TrimPrefix(path, "."))
+				return
+			}
+			p.edits = append(p.edits, edit{start: n.start + 1, end: n.end - 1, text: strings.ReplaceAll(inner, encoded, escaped)})
 		}
 	}
-	walk(doc.root)
+	walk(doc.root, "", "")
+	if len(stray) > 0 {
+		return nil, fmt.Errorf("render config.json: the placeholder %q also stands at %s, which is not a client secret; remove it there, because render would put the secret in clear at that place", placeholder, strings.Join(stray, ", "))
+	}
 
 	if len(p.edits) == 0 {
 		return nil, fmt.Errorf("render config.json: the placeholder %q is in no string value of the file", placeholder)
@@ -61,4 +73,13 @@ func Render(src []byte, placeholder, secret string) ([]byte, error) {
 		return nil, errors.New("render config.json: the rendered file is not valid JSON")
 	}
 	return doc.bytes(text), nil
+}
+
+// keyPath appends key to a JSON path: .key for plain keys, ["key"] for the
+// empty key and keys with dots, spaces or brackets.
+func keyPath(path, key string) string {
+	if key == "" || strings.ContainsAny(key, `.[]" `) {
+		return fmt.Sprintf("%s[%q]", path, key)
+	}
+	return path + "." + key
 }

@@ -10,7 +10,7 @@ import (
 func TestRender(t *testing.T) {
 	in := "\ufeff{\r\n  \"${MESHCENTRAL_OIDC_CLIENT_SECRET}\": \"key stays\",\r\n" +
 		"  \"client_secret\": \"${MESHCENTRAL_OIDC_CLIENT_SECRET}\",\r\n" +
-		"  \"list\": [\"prefix-${MESHCENTRAL_OIDC_CLIENT_SECRET}\"],\r\n  \"title\": \"Caf\\u00e9\"\r\n}"
+		"  \"ClientSecret\": \"prefix-${MESHCENTRAL_OIDC_CLIENT_SECRET}\",\r\n  \"title\": \"Caf\\u00e9\"\r\n}"
 	secrets := []string{`plain`, `quo"te`, `back\slash`, "uni-é-😀", "new\nline\ttab", `</script>&`, "${MESHCENTRAL_OIDC_CLIENT_SECRET}"}
 	for _, secret := range secrets {
 		out, err := Render([]byte(in), placeholder, secret)
@@ -27,8 +27,8 @@ func TestRender(t *testing.T) {
 		if got["client_secret"] != secret {
 			t.Errorf("client_secret = %q, want %q", got["client_secret"], secret)
 		}
-		if l, _ := got["list"].([]any); len(l) != 1 || l[0] != "prefix-"+secret {
-			t.Errorf("list = %v, want the placeholder replaced inside the string", got["list"])
+		if got["ClientSecret"] != "prefix-"+secret {
+			t.Errorf("ClientSecret = %v, want the placeholder replaced inside the string", got["ClientSecret"])
 		}
 		if got[placeholder] != "key stays" || got["title"] != "Café" || !bytes.Contains(out, []byte(`"Caf\u00e9"`)) {
 			t.Errorf("Render(%q) changed a key or another value: %s", secret, out)
@@ -42,7 +42,9 @@ func TestRenderErrors(t *testing.T) {
 		{"no placeholder", `{"client_secret": "x"}`, placeholder, secret, "in no string value"},
 		{"placeholder only in a key", `{"${MESHCENTRAL_OIDC_CLIENT_SECRET}": 1}`, placeholder, secret, "in no string value"},
 		{"not JSON", `{"a": "${MESHCENTRAL_OIDC_CLIENT_SECRET}",}`, placeholder, secret, "trailing comma"},
-		{"empty secret", `{"a": "${MESHCENTRAL_OIDC_CLIENT_SECRET}"}`, placeholder, "", "secret is empty"},
+		{"placeholder in a title", `{"client_secret": "${MESHCENTRAL_OIDC_CLIENT_SECRET}", "domains": {"": {"title": "${MESHCENTRAL_OIDC_CLIENT_SECRET}"}}}`, placeholder, secret, `domains[""].title, which is not a client secret`},
+		{"placeholder in a list", `{"client_secret": "${MESHCENTRAL_OIDC_CLIENT_SECRET}", "list": ["${MESHCENTRAL_OIDC_CLIENT_SECRET}"]}`, placeholder, secret, "list[0]"},
+		{"empty secret", `{"client_secret": "${MESHCENTRAL_OIDC_CLIENT_SECRET}"}`, placeholder, "", "secret is empty"},
 		{"empty placeholder", `{"a": "x"}`, "", secret, "placeholder is empty"},
 	}
 	for _, tt := range tests {
