@@ -100,7 +100,9 @@ func TestEditKeepsExistingForms(t *testing.T) {
 		notes   int
 		deleted []string
 	}{{
-		name: "issuer object keeps its metadata",
+		// MeshCentral copies the issuer object over discovery's results, so
+		// an old provider's endpoints there would win over authentik's.
+		name: "issuer object with endpoints becomes the issuer URL",
 		block: `{
           "issuer": {
             "issuer": "https://old.example.com/",
@@ -110,9 +112,23 @@ func TestEditKeepsExistingForms(t *testing.T) {
           "newAccounts": "true"
         }`,
 		want: `{
+          "issuer": "` + testIssuer + `",
+          "client": {"client_id": "client-id-from-authentik", "client_secret": "${MESHCENTRAL_OIDC_CLIENT_SECRET}", "redirect_uri": "` + testRedirect + `"},
+          "newAccounts": true
+        }`,
+		notes: 1,
+	}, {
+		name: "issuer object with only the issuer is edited in place",
+		block: `{
           "issuer": {
-            "issuer": "` + testIssuer + `",
-            "end_session_endpoint": "https://old.example.com/logout"
+            "issuer": "https://old.example.com/"
+          },
+          "client": {"client_id": "a", "client_secret": "${MESHCENTRAL_OIDC_CLIENT_SECRET}", "redirect_uri": "x"},
+          "newAccounts": true
+        }`,
+		want: `{
+          "issuer": {
+            "issuer": "` + testIssuer + `"
           },
           "client": {"client_id": "client-id-from-authentik", "client_secret": "${MESHCENTRAL_OIDC_CLIENT_SECRET}", "redirect_uri": "` + testRedirect + `"},
           "newAccounts": true

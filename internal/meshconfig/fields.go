@@ -84,7 +84,28 @@ func (fe *fieldEditor) issuer(oidc *node, path string) error {
 		return err
 	}
 	if m != nil && m.value.kind == kindObject {
-		return fe.set(m.value, join(path, m.key), "issuer", stringValue(fe.d.Issuer))
+		var others []string
+		for _, om := range m.value.members {
+			if !strings.EqualFold(om.key, "issuer") {
+				others = append(others, om.key)
+			}
+		}
+		if len(others) == 0 {
+			return fe.set(m.value, join(path, m.key), "issuer", stringValue(fe.d.Issuer))
+		}
+		// MeshCentral copies the issuer object over what discovery found,
+		// so endpoints written there (of an earlier identity provider, as a
+		// rule) would win over authentik's. The plain issuer URL lets
+		// discovery provide all of them.
+		fe.record(change.Entry{
+			Kind: Kind, Name: fe.doc.path, Field: join(path, m.key),
+			Before: fe.display(m.value), After: fe.d.Issuer, Action: change.Update,
+		})
+		fe.p.replace(oidc, m, stringValue(fe.d.Issuer))
+		fe.notes = append(fe.notes, fmt.Sprintf(
+			"The oidc issuer object also set %s, which MeshCentral uses in place of what authentik's discovery document says; it is replaced by the issuer URL so that every endpoint comes from authentik.",
+			strings.Join(others, ", ")))
+		return nil
 	}
 	return fe.set(oidc, path, "issuer", stringValue(fe.d.Issuer))
 }
