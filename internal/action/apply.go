@@ -128,7 +128,10 @@ func (r *runner) apply(ctx context.Context, ak *authentik.Client, g *gh.Client, 
 		return err
 	}
 	res.operation = op
-	res.rotated = st.newSecret != ""
+	// A deploy must follow whenever the stored client secret changed value:
+	// a rotation by this run, or a secret changed in authentik out of band
+	// that this run copied to GitHub.
+	res.rotated = st.newSecret != "" || (secretsWritten && st.secret.exists && !st.secret.current && st.fpFound)
 	changed = changed || op != "none"
 	res.changed = changed
 	r.report(st, res, changed, false)

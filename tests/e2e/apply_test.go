@@ -286,3 +286,26 @@ func TestApplyKeepsInvalidUTF8(t *testing.T) {
 		t.Errorf("rerun pull-request-operation = %q, want none", op)
 	}
 }
+
+// TestApplyAfterOutOfBandRotation: when the secret was changed in
+// authentik by hand, apply copies it to GitHub and reports
+// client-secret-rotated, so the workflow deploys it.
+func TestApplyAfterOutOfBandRotation(t *testing.T) {
+	w := newWorld(t, []byte(baseConfig))
+	w.run(nil).mustSucceed(t)
+	secret, err := w.sb.Authentik.RotateClientSecret("Provider for MeshCentral")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := w.run(nil).mustSucceed(t)
+	if got := res.outputs["client-secret-rotated"]; got != "true" {
+		t.Errorf("client-secret-rotated = %q, want true", got)
+	}
+	if stored, _ := w.sb.GitHub.SecretPlaintext(sandbox.Repository, "", "MESHCENTRAL_OIDC_CLIENT_SECRET"); stored != secret {
+		t.Error("GitHub does not hold authentik's new secret")
+	}
+	again := w.run(nil).mustSucceed(t)
+	if got := again.outputs["client-secret-rotated"]; got != "false" {
+		t.Errorf("client-secret-rotated on the next run = %q, want false", got)
+	}
+}
