@@ -124,13 +124,41 @@ func resolveGroups(all []api.Group, names []string) ([]api.Group, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, resolveErrorf("resolve allowed-groups: no such group %s; groups: %s", quoteJoin(unknown), nameList(existing))
+		// The error can reach a pull request comment, so it lists groups
+		// that look like the missing ones first, and at most a few others.
+		hint := "groups: " + nameList(existing)
+		if similar := similarNames(existing, unknown); len(similar) > 0 {
+			hint = "similar groups: " + nameList(similar)
+		}
+		return nil, resolveErrorf("resolve allowed-groups: no such group %s; %s", quoteJoin(unknown), hint)
 	}
 	return out, nil
 }
 
+// similarNames returns the names that share a case-insensitive prefix of
+// three or more characters with one of wanted, or contain it, or are
+// contained in it.
+func similarNames(names, wanted []string) []string {
+	var out []string
+	for _, n := range names {
+		ln := strings.ToLower(n)
+		for _, w := range wanted {
+			lw := strings.ToLower(w)
+			prefix := 0
+			for prefix < len(ln) && prefix < len(lw) && ln[prefix] == lw[prefix] {
+				prefix++
+			}
+			if prefix >= 3 || (lw != "" && (strings.Contains(ln, lw) || strings.Contains(lw, ln))) {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // maxListed bounds how many names an error lists.
-const maxListed = 30
+const maxListed = 10
 
 // nameList formats names sorted and quoted, "none" when empty, and at most
 // maxListed of them.
