@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -234,34 +233,30 @@ func FreePort() (int, error) {
 	return freePort()
 }
 
+// handedOut holds the ports freePort returned in this process, so two
+// parallel tests never get the same port between choosing it and
+// MeshCentral binding it.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
 func freePort() (int, error) {
-	// Ports the kernel hands out for ":0" listeners come from the ephemeral
-	// range, so a port chosen there can be taken by another test's server
-	// before MeshCentral binds it. Choosing below that range avoids it.
-	low := 32768
-	if raw, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(raw)); len(f) == 2 {
-			if n, err := strconv.Atoi(f[0]); err == nil {
-				low = n
-			}
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("find a free loopback port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port, nil
 		}
 	}
-	if low > 11000 {
-		for range 100 {
-			port := 10000 + rand.IntN(low-11000)
-			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-			if err == nil {
-				l.Close()
-				return port, nil
-			}
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free loopback port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("find a free loopback port: every port offered was handed out before")
 }
 
 // Stop ends MeshCentral's process group (a launcher and the child process
