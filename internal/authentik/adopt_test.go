@@ -63,9 +63,10 @@ func TestPlanAdoptionErrors(t *testing.T) {
 					"provider":4,"provider_obj":{"pk":4,"name":"Old provider",
 					"meta_model_name":"authentik_providers_oauth2.oauth2provider"}}`),
 				"GET /api/v3/providers/all/": reply(http.StatusOK, `{"pagination":{"next":0},"results":[
-					{"pk":5,"name":"Provider for MeshCentral","meta_model_name":"authentik_providers_oauth2.oauth2provider"}]}`),
+					{"pk":5,"name":"Provider for MeshCentral","assigned_application_slug":"grafana",
+					 "meta_model_name":"authentik_providers_oauth2.oauth2provider"}]}`),
 			},
-			want: `it uses provider "Old provider", and the provider-name "Provider for MeshCentral" belongs to another provider (pk 5)`,
+			want: `it uses provider "Old provider", and the provider-name "Provider for MeshCentral" belongs to provider pk 5, which application "grafana" uses`,
 		},
 		{
 			name: "EC signing key",

@@ -701,3 +701,31 @@ func TestDuplicateBindingDeleted(t *testing.T) {
 		t.Errorf("pending after the repair = %v, want none", got)
 	}
 }
+
+func TestApplicationPointedBackAtItsProvider(t *testing.T) {
+	t.Parallel()
+	srv, c := startFake(t)
+	d := testDesired()
+	mustApply(t, c, mustPlan(t, c, d))
+	if _, err := srv.AddProvider(authentikfake.Provider{Name: "Other"}); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := srv.Provider("Other")
+	if err := srv.UpdateApplication(d.ApplicationSlug, func(a *authentikfake.Application) { a.Provider = other.PK }); err != nil {
+		t.Fatal(err)
+	}
+
+	p := mustPlan(t, c, d)
+	if got := pending(p); len(got) != 1 || !strings.Contains(got[0], "provider") {
+		t.Errorf("pending = %v, want the application's provider updated", got)
+	}
+	mustApply(t, c, p)
+	app, _ := srv.Application(d.ApplicationSlug)
+	ours, _ := srv.Provider(d.ProviderName)
+	if app.Provider != ours.PK {
+		t.Errorf("application provider = %d, want %d", app.Provider, ours.PK)
+	}
+	if got := pending(mustPlan(t, c, d)); len(got) != 0 {
+		t.Errorf("pending after the repair = %v", got)
+	}
+}

@@ -269,9 +269,17 @@ func (c *Client) locate(ctx context.Context, p *Plan, named *api.Provider) error
 		return fmt.Errorf("adopt authentik provider %q: the name belongs to a provider of %s (pk %d); provider names are unique across all types, so choose another provider-name",
 			d.ProviderName, providerType(named.VerboseName), named.Pk)
 	}
-	if appProvider != 0 && named != nil && named.Pk != appProvider {
-		return fmt.Errorf("adopt authentik application %q: it uses provider %q, and the provider-name %q belongs to another provider (pk %d); rename or delete one of them",
-			d.ApplicationSlug, p.app.ProviderObj.Name, d.ProviderName, named.Pk)
+	// The application points at another provider while the provider of
+	// provider-name serves no application: someone switched the application
+	// by hand. The named provider is adopted and the application pointed
+	// back at it, which the change list shows as drift.
+	repoint := appProvider != 0 && named != nil && named.Pk != appProvider && named.AssignedApplicationSlug == ""
+	if appProvider != 0 && named != nil && named.Pk != appProvider && !repoint {
+		return fmt.Errorf("adopt authentik application %q: it uses provider %q, and the provider-name %q belongs to provider pk %d, which application %q uses; set provider-name to %q to keep the application's provider, or point application %q back to %q in authentik",
+			d.ApplicationSlug, p.app.ProviderObj.Name, d.ProviderName, named.Pk, named.AssignedApplicationSlug, p.app.ProviderObj.Name, d.ApplicationSlug, d.ProviderName)
+	}
+	if repoint {
+		appProvider = 0
 	}
 
 	// Second stage: the provider's OAuth2 settings and the application's
