@@ -187,6 +187,7 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 		InvalidationFlow:  in.InvalidationFlow,
 		SigningKey:        in.SigningKey,
 		AllowedGroups:     in.AllowedGroups,
+		ClaimGroups:       append(append([]string(nil), in.AdminGroups...), in.RequiredGroups...),
 		LaunchURL:         in.MeshCentralURL.String() + "/",
 	}
 	var (

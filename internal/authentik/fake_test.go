@@ -729,3 +729,21 @@ func TestApplicationPointedBackAtItsProvider(t *testing.T) {
 		t.Errorf("pending after the repair = %v", got)
 	}
 }
+
+func TestUnknownClaimGroupWarns(t *testing.T) {
+	t.Parallel()
+	_, c := startFake(t)
+	d := testDesired()
+	d.ClaimGroups = []string{"admins", "admin"}
+	p := mustPlan(t, c, d)
+	joined := strings.Join(p.Warnings, "\n")
+	if !strings.Contains(joined, `group "admin", which authentik does not have`) {
+		t.Errorf("warnings = %q, want one for the unknown group", p.Warnings)
+	}
+	if !strings.Contains(joined, `similar groups: "admins"`) {
+		t.Errorf("warnings = %q, want the similar group named", p.Warnings)
+	}
+	if strings.Contains(joined, `group "admins",`) {
+		t.Errorf("warnings = %q name a group that exists", p.Warnings)
+	}
+}

@@ -32,6 +32,10 @@ type Desired struct {
 	// application. Bindings of other groups are left alone and reported as
 	// warnings.
 	AllowedGroups []string
+	// ClaimGroups are the group names MeshCentral compares with the groups
+	// claim (admin-groups and required-groups). A name authentik lacks gets
+	// a warning, because no user can then match it.
+	ClaimGroups []string
 	// LaunchURL is the MeshCentral URL.
 	LaunchURL string
 	// RedirectURI is the one strict redirect URI of the provider.
@@ -187,7 +191,7 @@ func (c *Client) readStage1(ctx context.Context, d Desired) (*stage1, error) {
 		func() (err error) { s.keys, err = c.listKeypairs(ctx); return },
 		func() (err error) { s.scopes, err = c.listScopeMappings(ctx); return },
 		func() (err error) {
-			if len(d.AllowedGroups) > 0 {
+			if len(d.AllowedGroups) > 0 || len(d.ClaimGroups) > 0 {
 				s.groups, err = c.listGroups(ctx)
 			}
 			return
@@ -237,6 +241,7 @@ func resolve(s *stage1, d Desired) (*resolved, error) {
 	if r.groups, err = resolveGroups(s.groups, d.AllowedGroups); err != nil {
 		errs = append(errs, err)
 	}
+	r.claimWarnings = claimWarnings(s.groups, d.ClaimGroups)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -373,6 +378,9 @@ func (p *Plan) compute() {
 	var l change.List
 	l.Add(entries...)
 	for _, w := range warnings {
+		l.Warn(w)
+	}
+	for _, w := range r.claimWarnings {
 		l.Warn(w)
 	}
 	p.Changes, p.Warnings = l.Entries, l.Warnings

@@ -22,6 +22,8 @@ type resolved struct {
 	key               api.CertificateKeyPair
 	scopes            []api.ScopeMapping // managedScopes, in order
 	groups            []api.Group        // Desired.AllowedGroups, in order
+	// claimWarnings name ClaimGroups that authentik does not have.
+	claimWarnings []string
 
 	flowSlug    map[string]string // flow pk → slug
 	keyName     map[string]string // keypair pk → name
@@ -197,4 +199,26 @@ func (e *ResolveError) Error() string { return e.msg }
 
 func resolveErrorf(format string, args ...any) error {
 	return &ResolveError{msg: fmt.Sprintf(format, args...)}
+}
+
+// claimWarnings returns a warning for each name authentik has no group for.
+func claimWarnings(all []api.Group, names []string) []string {
+	have := map[string]bool{}
+	var existing []string
+	for _, g := range all {
+		have[g.Name] = true
+		existing = append(existing, g.Name)
+	}
+	var out []string
+	for _, n := range names {
+		if have[n] {
+			continue
+		}
+		w := fmt.Sprintf("admin-groups or required-groups names group %q, which authentik does not have, so no user's groups claim can match it", n)
+		if similar := similarNames(existing, []string{n}); len(similar) > 0 {
+			w += "; similar groups: " + nameList(similar)
+		}
+		out = append(out, w)
+	}
+	return out
 }

@@ -394,12 +394,18 @@ func (p *parser) boolean(name string) bool {
 	return false
 }
 
-// list splits on commas and newlines, trims, drops empty items and
-// duplicates, keeping the first spelling.
+// list splits a value of several lines on line breaks only, so items may
+// contain commas, and a one-line value on commas. It trims, and drops
+// empty items and duplicates, keeping the first spelling.
 func (p *parser) list(name string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, item := range strings.FieldsFunc(p.raw[name], func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+	v := strings.TrimSpace(p.raw[name])
+	sep := func(r rune) bool { return r == ',' }
+	if strings.ContainsAny(v, "\r\n") {
+		sep = func(r rune) bool { return r == '\n' || r == '\r' }
+	}
+	for _, item := range strings.FieldsFunc(v, sep) {
 		item = strings.TrimSpace(item)
 		if item == "" || seen[item] {
 			continue

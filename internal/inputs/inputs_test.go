@@ -88,13 +88,17 @@ func TestLoadUnderscoreEnvironment(t *testing.T) {
 
 func TestLoadLists(t *testing.T) {
 	m := validEnv()
-	m["INPUT_ALLOWED-GROUPS"] = "admins, staff\nstaff\n\n ops "
+	m["INPUT_ALLOWED-GROUPS"] = "admins, staff,,staff"
+	m["INPUT_ADMIN-GROUPS"] = "Admins, EU\nstaff\n\n ops "
 	in, err := load(t, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(in.AllowedGroups, "|"); got != "admins|staff|ops" {
-		t.Errorf("AllowedGroups = %q", got)
+	if got := strings.Join(in.AllowedGroups, "|"); got != "admins|staff" {
+		t.Errorf("AllowedGroups = %q, want a one-line value split on commas", got)
+	}
+	if got := strings.Join(in.AdminGroups, "|"); got != "Admins, EU|staff|ops" {
+		t.Errorf("AdminGroups = %q, want several lines split on line breaks only", got)
 	}
 }
 

@@ -26,7 +26,7 @@ var Specs = []Spec{
 	{Name: "authorization-flow", Default: "default-provider-authorization-implicit-consent", Description: "Slug of the authorization flow the provider uses."},
 	{Name: "invalidation-flow", Default: "default-provider-invalidation-flow", Description: "Slug of the invalidation (logout) flow the provider uses."},
 	{Name: "signing-key", Default: "authentik Self-signed Certificate", Description: "Name of the certificate-key pair that signs ID tokens; it must hold an RSA private key so tokens are RS256."},
-	{Name: "allowed-groups", Description: "authentik groups allowed to use the application, comma- or newline-separated; each gets a policy binding. Empty: no bindings."},
+	{Name: "allowed-groups", Description: "authentik groups allowed to use the application, one per line (names may then contain commas) or comma-separated on one line; each gets a policy binding. Empty: no bindings."},
 	{Name: "rotate-client-secret", Default: "false", Description: "Generate a new client secret, store it in GitHub, then set it in authentik."},
 	{Name: "meshcentral-url", Description: "Public https URL users open for MeshCentral (for a named domain, without the domain path). Required for apply, plan and check."},
 	{Name: "meshcentral-domain", Description: "MeshCentral domain to configure; empty is the default domain."},
