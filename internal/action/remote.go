@@ -216,6 +216,13 @@ func (r *runner) read(ctx context.Context, ak *authentik.Client, g *gh.Client) (
 		st.openPull, st.hasPull, prErr = g.FindPullRequest(ctx, repo, in.BaseBranch, in.PullRequestBranch)
 	})
 	wg.Wait()
+	// Errors that come from an input get the input's name and fix.
+	if envErr != nil && errors.Is(envErr, gh.ErrEnvironmentNotFound) {
+		envErr = fmt.Errorf("input secrets-environment has invalid value %q: %w", in.SecretsEnvironment, envErr)
+	}
+	if fileErr != nil && in.BaseBranch != "" && repoErr == nil && strings.Contains(fileErr.Error(), "not found") {
+		fileErr = fmt.Errorf("input base-branch has invalid value %q: %w; set it to an existing branch of %s, or leave it empty for the default branch", in.BaseBranch, fileErr, repo)
+	}
 	// The repository error comes first: a repository the token cannot see
 	// makes every other GitHub read fail too.
 	if err := firstError(repoErr, envErr, akErr, fileErr, idErr, secErr, varErr, prErr); err != nil {

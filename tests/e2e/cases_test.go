@@ -309,3 +309,15 @@ func TestNamedDomainDefaultsToOwnApplication(t *testing.T) {
 		t.Error("the support domain has no secret of its own")
 	}
 }
+
+func TestMissingBaseBranchNamesInput(t *testing.T) {
+	w := newWorld(t, []byte(baseConfig))
+	res := w.run(map[string]string{"base-branch": "nope"})
+	if res.exitCode == 0 {
+		t.Fatal("apply succeeded with a base branch that does not exist")
+	}
+	contains(t, "log", res.stdout, `input base-branch has invalid value "nope"`)
+	if ak, gh := w.writes(); ak != 0 || gh != 0 {
+		t.Errorf("writes: authentik %d, GitHub %d; want none", ak, gh)
+	}
+}
