@@ -53,7 +53,9 @@ func checkVersion(found string) error {
 		return fmt.Errorf("check authentik version: cannot read version %q; this action needs authentik %s or later", found, MinVersion)
 	}
 	minimum, _ := parseVersion(MinVersion)
-	if v.less(minimum) {
+	// A pre-release such as 2024.10.3-rc1 comes before 2024.10.3 itself.
+	pre := strings.Contains(strings.SplitN(strings.TrimSpace(found), "+", 2)[0], "-")
+	if v.less(minimum) || (v == minimum && pre) {
 		return fmt.Errorf("check authentik version: authentik %s is older than %s, the oldest version this action supports; upgrade authentik", found, MinVersion)
 	}
 	return nil

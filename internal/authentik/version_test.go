@@ -20,6 +20,7 @@ func TestCheckVersion(t *testing.T) {
 		{"2025.12.0-rc1", true},
 		{"2025.2", true},
 		{"2024.10.2", false},
+		{"2024.10.3-rc1", false},
 		{"2024.8.6", false},
 		{"2023.10.7", false},
 		{"", false},
