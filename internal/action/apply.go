@@ -212,7 +212,16 @@ func (r *runner) writeSecrets(ctx context.Context, g *gh.Client, st *state, id, 
 	if err := g.PutVariable(ctx, st.repo, env, FingerprintVariableName(r.in.ClientSecretSecretName), fp); err != nil {
 		return err
 	}
-	r.gha.Noticef("Stored the client credentials in secrets %s and %s.", r.in.ClientIDSecretName, r.in.ClientSecretSecretName)
+	var stored []string
+	if writeID {
+		stored = append(stored, r.in.ClientIDSecretName)
+	}
+	if writeSecret {
+		stored = append(stored, r.in.ClientSecretSecretName)
+	}
+	if len(stored) > 0 {
+		r.gha.Noticef("Stored %s in GitHub secrets.", strings.Join(stored, " and "))
+	}
 	return nil
 }
 

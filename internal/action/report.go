@@ -56,8 +56,11 @@ func (r *runner) report(st *state, res outcome, changed, drift bool) {
 }
 
 func orNone(url, op string) string {
-	if url == "" {
+	switch {
+	case url == "":
 		return "none"
+	case op == "none":
+		return url + " (up to date)"
 	}
 	return fmt.Sprintf("%s (%s)", url, op)
 }
