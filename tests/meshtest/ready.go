@@ -3,6 +3,8 @@ package meshtest
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -123,13 +125,19 @@ func (inst *Instance) waitReady(ctx context.Context) error {
 
 // loadRoot trusts MeshCentral's generated root certificate.
 func (inst *Instance) loadRoot() error {
-	pem, err := os.ReadFile(filepath.Join(inst.DataDir, "root-cert-public.crt"))
+	data, err := os.ReadFile(filepath.Join(inst.DataDir, "root-cert-public.crt"))
 	if err != nil {
 		return fmt.Errorf("read MeshCentral's root certificate: %w", err)
 	}
-	if !inst.roots.AppendCertsFromPEM(pem) {
-		return errors.New("MeshCentral's root certificate is not PEM")
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return errors.New("MeshCentral's root certificate is not PEM yet")
 	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return fmt.Errorf("parse MeshCentral's root certificate: %w", err)
+	}
+	inst.roots.AddCert(cert)
 	return nil
 }
 
