@@ -1,11 +1,9 @@
 package action
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -505,19 +503,15 @@ func generateSecret(rand io.Reader) (string, error) {
 // one provider's redirect URI, or render the same secret, and one of them
 // could no longer sign in.
 func (r *runner) checkDomains(st *state) error {
-	var doc map[string]any
-	if err := json.Unmarshal(bytes.TrimPrefix(st.original, []byte("\xef\xbb\xbf")), &doc); err != nil {
-		return nil // meshconfig reports syntax errors with their position
+	domains, err := meshconfig.Domains(st.original)
+	if err != nil {
+		return nil // Edit reports syntax errors with their position
 	}
-	domains, _ := lowerKeys(doc)["domains"].(map[string]any)
 	var names []string
 	found := r.in.MeshCentralDomain == ""
-	for name := range domains {
-		if strings.EqualFold(name, "authstrategies") {
-			continue // a misplaced block, which the edit moves
-		}
-		names = append(names, strconv.Quote(name))
-		if strings.EqualFold(name, r.in.MeshCentralDomain) {
+	for _, d := range domains {
+		names = append(names, strconv.Quote(d.Name))
+		if strings.EqualFold(d.Name, r.in.MeshCentralDomain) {
 			found = true
 		}
 	}
@@ -527,46 +521,19 @@ func (r *runner) checkDomains(st *state) error {
 			r.in.MeshCentralDomain, r.in.ConfigPath, strings.Join(names, ", "))
 	}
 
-	for name, v := range domains {
-		if strings.EqualFold(name, r.in.MeshCentralDomain) || strings.EqualFold(name, "authstrategies") {
-			continue
-		}
-		strategies, _ := lowerKeys(asObject(v))["authstrategies"].(map[string]any)
-		oidc := lowerKeys(asObject(lowerKeys(strategies)["oidc"]))
-		client := lowerKeys(asObject(oidc["client"]))
-		secret, _ := client["client_secret"].(string)
-		if s, ok := oidc["clientsecret"].(string); ok {
-			secret = s
-		}
-		issuer, _ := oidc["issuer"].(string)
-		if s, ok := lowerKeys(asObject(oidc["issuer"]))["issuer"].(string); ok {
-			issuer = s
-		}
+	for _, d := range domains {
 		switch {
-		case issuer != "" && strings.TrimSuffix(issuer, "/") == strings.TrimSuffix(st.akPlan.Issuer, "/"):
+		case strings.EqualFold(d.Name, r.in.MeshCentralDomain):
+			continue
+		case d.Issuer != "" && strings.TrimSuffix(d.Issuer, "/") == strings.TrimSuffix(st.akPlan.Issuer, "/"):
 			return fmt.Errorf("input application-slug has value %q, which domain %q of %s already signs in with: set application-slug to a slug of its own for domain %q, such as %s",
-				r.in.ApplicationSlug, name, r.in.ConfigPath, r.in.MeshCentralDomain, "meshcentral-"+r.in.MeshCentralDomain)
-		case secret == r.in.Placeholder():
+				r.in.ApplicationSlug, d.Name, r.in.ConfigPath, r.in.MeshCentralDomain, "meshcentral-"+r.in.MeshCentralDomain)
+		case d.ClientSecret == r.in.Placeholder():
 			return fmt.Errorf("input client-secret-secret-name has value %q, which domain %q of %s already uses for its own client: set client-id-secret-name and client-secret-secret-name to names of their own for domain %q, such as %s",
-				r.in.ClientSecretSecretName, name, r.in.ConfigPath, r.in.MeshCentralDomain, inputs.DefaultSecretName(r.in.MeshCentralDomain, "CLIENT_SECRET"))
+				r.in.ClientSecretSecretName, d.Name, r.in.ConfigPath, r.in.MeshCentralDomain, inputs.DefaultSecretName(r.in.MeshCentralDomain, "CLIENT_SECRET"))
 		}
 	}
 	return nil
-}
-
-// lowerKeys returns m with lower-cased keys, as MeshCentral reads them; a
-// later key wins over an earlier twin, as in MeshCentral.
-func lowerKeys(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[strings.ToLower(k)] = v
-	}
-	return out
-}
-
-func asObject(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
 }
 
 // configRef is the ref config.json is read from. On a pull_request event in
