@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -44,8 +45,8 @@ func (l *localFiles) getenv(next func(string) string) func(string) string {
 }
 
 // printOutputs writes the outputs of a run outside Actions to w, one
-// "name: value" line each. The summary output is left out, because the log
-// already shows the change list.
+// "name: value" line each, sorted by name. The summary output is left out,
+// because the log already shows the change list.
 func (l *localFiles) printOutputs(w io.Writer) {
 	p, ok := l.paths["GITHUB_OUTPUT"]
 	if !ok {
@@ -55,21 +56,52 @@ func (l *localFiles) printOutputs(w io.Writer) {
 	if err != nil || len(raw) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "Outputs:")
-	lines := strings.Split(string(raw), "\n")
-	for i := 0; i < len(lines); i++ {
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			continue
-		}
-		var value []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			value = append(value, lines[i])
-		}
+	outputs, err := ParseOutputFile(string(raw))
+	if err != nil {
+		fmt.Fprintf(w, "read the outputs: %v\n", err)
+		return
+	}
+	names := make([]string, 0, len(outputs))
+	for name := range outputs {
 		if name != "summary" {
-			fmt.Fprintf(w, "  %s: %s\n", name, strings.Join(value, "\n"))
+			names = append(names, name)
 		}
 	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "Outputs:")
+	for _, name := range names {
+		fmt.Fprintf(w, "  %s: %s\n", name, outputs[name])
+	}
+}
+
+// ParseOutputFile parses the runner's file-command format: "name=value"
+// lines and "name<<DELIMITER" heredocs.
+func ParseOutputFile(raw string) (map[string]string, error) {
+	out := map[string]string{}
+	lines := strings.Split(raw, "\n")
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if line == "" {
+			continue
+		}
+		if name, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(name, "=") {
+			var value []string
+			for i++; i < len(lines) && lines[i] != delim; i++ {
+				value = append(value, lines[i])
+			}
+			if i == len(lines) {
+				return nil, fmt.Errorf("output %q: delimiter %q not found", name, delim)
+			}
+			out[name] = strings.Join(value, "\n")
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("output file line %d has neither = nor <<: %q", i+1, line)
+		}
+		out[name] = value
+	}
+	return out, nil
 }
 
 func (l *localFiles) remove() {

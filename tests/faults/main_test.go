@@ -146,7 +146,7 @@ func (w *world) runEnv(env map[string]string, inputs map[string]string) *result 
 
 	if raw, rerr := os.ReadFile(env["GITHUB_OUTPUT"]); rerr == nil {
 		res.output = string(raw)
-		res.outputs, _ = sandbox.ParseOutputFile(res.output)
+		res.outputs, _ = action.ParseOutputFile(res.output)
 	}
 	if raw, rerr := os.ReadFile(env["GITHUB_STEP_SUMMARY"]); rerr == nil {
 		res.summary = string(raw)

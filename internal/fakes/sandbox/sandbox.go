@@ -6,6 +6,7 @@ package sandbox
 import (
 	"crypto/x509"
 	"fmt"
+	"github.com/meshauth/meshcentral-authentik-action/internal/action"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -157,43 +158,13 @@ func (s *Sandbox) Outputs() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseOutputFile(string(raw))
+	return action.ParseOutputFile(string(raw))
 }
 
 // Summary returns the job summary the run wrote.
 func (s *Sandbox) Summary() (string, error) {
 	raw, err := os.ReadFile(filepath.Join(s.Dir, "summary.md"))
 	return string(raw), err
-}
-
-// ParseOutputFile parses the runner's file-command format: "name=value"
-// lines and "name<<DELIMITER" heredocs.
-func ParseOutputFile(raw string) (map[string]string, error) {
-	out := map[string]string{}
-	lines := strings.Split(raw, "\n")
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		if name, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(name, "=") {
-			var value []string
-			for i++; i < len(lines) && lines[i] != delim; i++ {
-				value = append(value, lines[i])
-			}
-			if i == len(lines) {
-				return nil, fmt.Errorf("output %q: delimiter %q not found", name, delim)
-			}
-			out[name] = strings.Join(value, "\n")
-			continue
-		}
-		name, value, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("output file line %d has neither = nor <<: %q", i+1, line)
-		}
-		out[name] = value
-	}
-	return out, nil
 }
 
 // Getenv returns a lookup function over env, for action.Env.
