@@ -53,8 +53,7 @@ func (r *runner) apply(ctx context.Context, ak *authentik.Client, g *gh.Client, 
 		providerOK atomic.Bool
 	)
 	openGate := func() { gateOnce.Do(func() { close(gate) }) }
-	akPending := hasPending(st.list, authentik.KindProvider, authentik.KindApplication, authentik.KindBinding)
-	if akPending {
+	if st.akPlan.Pending() {
 		st.akPlan.AfterProvider = func() {
 			providerOK.Store(true)
 			openGate()
@@ -173,18 +172,6 @@ func (r *runner) adoptCredentials(ctx context.Context, g *gh.Client, st *state, 
 
 // credentials are a client ID and secret, compared as a pair.
 type credentials struct{ id, secret string }
-
-// hasPending reports whether any entry of the given kinds needs a write.
-func hasPending(l change.List, kinds ...string) bool {
-	for _, e := range l.Pending() {
-		for _, k := range kinds {
-			if e.Kind == k {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // writeSecrets stores the client ID and secret as needed, then the
 // fingerprint of both.
