@@ -1,6 +1,6 @@
 // Command meshcentral-authentik is the entry point of the GitHub Action that
 // connects MeshCentral's OpenID Connect sign-in to authentik. It reads the
-// environment, calls action.Run and sets the exit code; in a workflow the
+// environment, calls action.Run and sets the exit code. In a workflow the
 // inputs come from INPUT_* variables, in a shell from flags of the same
 // names (see --help).
 package main

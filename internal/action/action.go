@@ -1,5 +1,5 @@
 // Package action runs the four modes of the action (apply, plan, check and
-// render). It is the only package that knows the others: the adapters for
+// render). It is the only package that imports the others: the adapters for
 // authentik, GitHub and config.json each turn desired state into change
 // entries, and this package decides the order of the writes.
 package action
@@ -122,7 +122,7 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-// mask tells the runner to hide a secret and its common encodings in the
+// mask asks the runner to hide a secret and its common encodings in the
 // log. Each line is masked on its own, because the runner matches per line.
 func mask(gha *githubactions.Action, secret string) {
 	if strings.TrimSpace(secret) == "" {

@@ -220,7 +220,7 @@ func (r *runner) rotate(ctx context.Context, ak *authentik.Client, g *gh.Client,
 		return fmt.Errorf("rotate the client secret: %w", err)
 	}
 	if err := ak.SetClientSecret(ctx, res.providerPK, st.newSecret); err != nil {
-		// A PATCH whose answer was lost may have been applied: keep the new
+		// A PATCH whose response was lost may have been applied: keep the new
 		// secret in GitHub when authentik has it.
 		if now, rdErr := ak.Plan(ctx, st.akDesired); rdErr == nil && now.ClientSecret == st.newSecret {
 			r.gha.Warningf("authentik did not confirm the new client secret (%s), but reading the provider shows it in place.", err)

@@ -182,7 +182,7 @@ func (r *runner) pullRequestNumber() int {
 }
 
 // planError shows an error that stops the plan in the summary and, on pull
-// requests, in the sticky comment, so the author sees it where the plan
+// requests, in the sticky comment, so the author finds it where the plan
 // would have been.
 func (r *runner) planError(ctx context.Context, g *gh.Client, err error) {
 	body := fmt.Sprintf("### meshcentral-authentik plan: error\n\nNo plan could be made, and nothing would be changed:\n\n```\n%s\n```\n", err)
@@ -197,8 +197,8 @@ func (r *runner) planError(ctx context.Context, g *gh.Client, err error) {
 
 // checkError reports, in check mode, a read error caused by authentik
 // lacking an object the inputs name (a flow, key, scope mapping or group).
-// That is drift a run cannot repair, so the outputs say drift and the run
-// fails whatever fail-on-drift says.
+// That is drift a run cannot repair, so the drift output is true and the run
+// fails whatever fail-on-drift is set to.
 func (r *runner) checkError(err error) {
 	var re *authentik.ResolveError
 	if !errors.As(err, &re) {

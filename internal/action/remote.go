@@ -416,7 +416,7 @@ func (r *runner) planPull(st *state) {
 		e.Before = st.openPull.URL
 		e.After = "already carries the config.json change; merge it"
 		// Apply and plan would write nothing for config.json, so its entries
-		// are not pending for them; check keeps them, because the base
+		// are not pending for them. Check keeps them, because the base
 		// branch still differs until the merge.
 		if r.in.Mode != inputs.ModeCheck {
 			for i := range st.list.Entries {

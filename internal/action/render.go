@@ -64,8 +64,8 @@ func (r *runner) render() error {
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return fmt.Errorf("write render-output %q: %w", r.in.RenderOutput, err)
 	}
-	// A container action runs as root, so hand the file to the owner of the
-	// workspace; otherwise later steps of the job cannot read or delete it.
+	// A container action runs as root, so the file goes to the owner of the
+	// workspace. Otherwise later steps of the job could not delete it.
 	if err := chownLike(dst, workspace); err != nil {
 		r.gha.Warningf("could not give %s to the workspace owner: %s", r.in.RenderOutput, err)
 	}

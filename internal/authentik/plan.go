@@ -143,7 +143,7 @@ func (c *Client) Plan(ctx context.Context, d Desired) (*Plan, error) {
 }
 
 // Read performs every read of [Client.Plan] but computes no changes, so a
-// caller can start it before it knows the redirect URI (which depends on
+// caller can start it before it has the redirect URI (which depends on
 // config.json) and finish with [Plan.Compute]. d.RedirectURI is ignored.
 func (c *Client) Read(ctx context.Context, d Desired) (*Plan, error) {
 	d.RedirectURI = "-"

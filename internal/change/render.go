@@ -90,7 +90,7 @@ func (l *List) Markdown(opt MarkdownOptions) string {
 	if len(short) <= opt.MaxLen {
 		return short
 	}
-	// Still too long: cut at a line boundary and say so.
+	// Still too long: cut at a line boundary and add a note about the cut.
 	const tail = "\n\n…the list is cut here; the job summary has all of it.\n"
 	cut := short[:opt.MaxLen-len(tail)]
 	if i := strings.LastIndexByte(cut, '\n'); i > 0 {

@@ -16,7 +16,7 @@ import (
 // ReadFile returns the content of the file at filePath on ref, a branch, tag
 // or commit SHA (empty means the default branch). found is false when no file
 // is there, and also when the repository itself is not visible, because both
-// answer 404: callers that need to tell them apart call Repository, which
+// return 404. Callers that need to tell them apart call Repository, which
 // may run concurrently. A directory, a symlink or a missing ref is an error.
 func (c *Client) ReadFile(ctx context.Context, repo Repo, ref, filePath string) (content []byte, found bool, err error) {
 	step := fmt.Sprintf("read %q from %q", filePath, repo)

@@ -39,7 +39,7 @@ type PullRequestSpec struct {
 	// and found it different from Content, so the check is not repeated.
 	BaseChecked bool
 	// Searched reports that the caller ran FindPullRequest with this
-	// Client for the same base and branch, so its answer is reused instead
+	// Client for the same base and branch, so its result is reused instead
 	// of listing pull requests again.
 	Searched bool
 }

@@ -58,7 +58,7 @@ func Render(src []byte, placeholder, secret string) ([]byte, error) {
 	}
 	walk(doc.root, "", "")
 	if len(stray) > 0 {
-		return nil, fmt.Errorf("render config.json: the placeholder %q also stands at %s, which is not a client secret; remove it there, because render would put the secret in clear at that place", placeholder, strings.Join(stray, ", "))
+		return nil, fmt.Errorf("render config.json: the placeholder %q also appears at %s, which is not a client secret; remove it there, because render would write the secret in clear at that place", placeholder, strings.Join(stray, ", "))
 	}
 
 	if len(p.edits) == 0 {

@@ -45,7 +45,7 @@ func TestPlanReadsPullRequestHead(t *testing.T) {
 }
 
 // TestApplyRerunWithOpenPullRequest: while the action's pull request waits
-// to be merged, a rerun writes nothing and says so, instead of listing the
+// to be merged, a rerun writes nothing and reports that, instead of listing the
 // config.json changes as pending.
 func TestApplyRerunWithOpenPullRequest(t *testing.T) {
 	w := newWorld(t, []byte(baseConfig))

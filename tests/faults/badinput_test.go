@@ -164,7 +164,7 @@ func TestPullRequestsNotPermitted(t *testing.T) {
 }
 
 // TestReadOnlyContentsToken checks that apply stops before any write when
-// the GitHub token may not push, which the repository response tells.
+// the GitHub token may not push, which the repository response reports.
 func TestReadOnlyContentsToken(t *testing.T) {
 	w := newWorld(t, []byte(baseConfig))
 	perms := githubfake.FullAccess("read-only-bot")

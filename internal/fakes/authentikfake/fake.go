@@ -51,7 +51,7 @@ type Options struct {
 	Addr string
 }
 
-// Access is what a token may do.
+// Access is the set of requests a token may make.
 type Access int
 
 // The access levels of a token.
@@ -65,20 +65,20 @@ const (
 	AccessNone
 )
 
-// Fault is what the fake does to one request instead of serving it.
+// Fault is the failure the fake injects into one request instead of serving it.
 type Fault int
 
 // The faults [Fake.SetFault] can inject.
 const (
 	// FaultNone serves the request normally.
 	FaultNone Fault = iota
-	// FaultStatus500 answers 500 without touching state.
+	// FaultStatus500 responds 500 without touching state.
 	FaultStatus500
-	// FaultDropConnection closes the connection without an answer and
+	// FaultDropConnection closes the connection without a response and
 	// without touching state.
 	FaultDropConnection
 	// FaultDropAfterApply serves the request, changing state, then closes
-	// the connection without sending the answer, as a timeout after a
+	// the connection without sending the response, as a timeout after a
 	// committed write looks to a client.
 	FaultDropAfterApply
 )

@@ -42,7 +42,8 @@ type Options struct {
 	// Config is the config.json committed on the default branch; no file
 	// is committed when nil.
 	Config []byte
-	// ConfigPath is where Config is committed; ConfigPath by default.
+	// ConfigPath is the path Config is committed at; the package's
+	// ConfigPath when empty.
 	ConfigPath string
 	// Dir is the working directory; a new temporary one when empty.
 	Dir string
